@@ -1,0 +1,7 @@
+//! rt-server library (filled by its own issue).
+
+/// Entry point used by the binary.
+pub fn run() -> anyhow::Result<()> {
+    eprintln!("rt-server: not built yet");
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! rt-tui library (filled by its own issue).
+
+/// Entry point used by the binary.
+pub fn run() -> anyhow::Result<()> {
+    eprintln!("rt-tui: not built yet");
+    Ok(())
+}
