@@ -1,7 +1,33 @@
-//! rt-agent library (filled by its own issue).
+//! rt-agent: collects device health telemetry, keeps it in a durable local queue and delivers
+//! it to rt-server exactly once; enrolls the device and installs its schedule.
 
-/// Entry point used by the binary.
-pub fn run() -> anyhow::Result<()> {
-    eprintln!("rt-agent: not built yet");
-    Ok(())
+pub mod cli;
+pub mod commands;
+
+use clap::Parser;
+use cli::{Cli, Command};
+
+/// Parses the command line, runs the subcommand and returns the process exit code.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    let g = &cli.global;
+    let result = match &cli.command {
+        Command::Enroll(a) => commands::enroll::run(g, a),
+        Command::Collect(a) => commands::collect::run(g, a),
+        Command::Sync(a) => commands::sync::run(g, a),
+        Command::Run(a) => commands::run::run(g, a),
+        Command::Status(a) => commands::status::run(g, a),
+        Command::Inventory(a) => commands::inventory::run(g, a),
+        Command::Queue(a) => commands::queue::run(g, a),
+        Command::Install(a) => commands::install::run(g, a),
+        Command::Uninstall(a) => commands::uninstall::run(g, a),
+        Command::Simulate(a) => commands::simulate::run(g, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("rt-agent: error: {e:#}");
+            1
+        }
+    }
 }

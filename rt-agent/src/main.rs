@@ -1,4 +1,4 @@
 //! `rt-agent` binary: a thin entry point over the `rt_agent` library.
-fn main() -> anyhow::Result<()> {
-    rt_agent::run()
+fn main() {
+    std::process::exit(rt_agent::run());
 }
