@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-
 // ---------------------------------------------------------------- auth and users
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,7 +205,10 @@ pub struct EnrollRequest {
 impl fmt::Debug for EnrollRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EnrollRequest")
-            .field("enrollment_token", &self.enrollment_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "enrollment_token",
+                &self.enrollment_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("inventory", &self.inventory)
@@ -464,8 +466,8 @@ impl Resolution {
     pub fn for_window(window_s: i64) -> Resolution {
         match window_s {
             ..=7_200 => Resolution::Raw,
-            ..=172_800 => Resolution::FiveMinutes,
-            ..=1_209_600 => Resolution::Hour,
+            7_201..=172_800 => Resolution::FiveMinutes,
+            172_801..=1_209_600 => Resolution::Hour,
             _ => Resolution::Day,
         }
     }
@@ -479,7 +481,9 @@ impl std::str::FromStr for Resolution {
             "5m" => Ok(Resolution::FiveMinutes),
             "1h" => Ok(Resolution::Hour),
             "1d" => Ok(Resolution::Day),
-            other => Err(format!("unknown resolution {other:?}: use raw, 5m, 1h or 1d")),
+            other => Err(format!(
+                "unknown resolution {other:?}: use raw, 5m, 1h or 1d"
+            )),
         }
     }
 }
@@ -630,7 +634,9 @@ impl std::str::FromStr for ExportFormat {
             "csv" => Ok(ExportFormat::Csv),
             "json" => Ok(ExportFormat::Json),
             "ndjson" | "jsonl" => Ok(ExportFormat::Ndjson),
-            other => Err(format!("unknown export format {other:?}: use csv, json or ndjson")),
+            other => Err(format!(
+                "unknown export format {other:?}: use csv, json or ndjson"
+            )),
         }
     }
 }
@@ -661,11 +667,12 @@ impl std::str::FromStr for ExportKind {
             "devices" => Ok(ExportKind::Devices),
             "samples" => Ok(ExportKind::Samples),
             "events" => Ok(ExportKind::Events),
-            other => Err(format!("unknown export {other:?}: use devices, samples or events")),
+            other => Err(format!(
+                "unknown export {other:?}: use devices, samples or events"
+            )),
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -673,7 +680,10 @@ mod tests {
 
     #[test]
     fn ack_ranges_are_compact_and_sorted() {
-        assert_eq!(TelemetryAck::ranges_from([5, 1, 2, 3, 7, 8, 2]), vec![[1, 3], [5, 5], [7, 8]]);
+        assert_eq!(
+            TelemetryAck::ranges_from([5, 1, 2, 3, 7, 8, 2]),
+            vec![[1, 3], [5, 5], [7, 8]]
+        );
         assert!(TelemetryAck::ranges_from([]).is_empty());
         let ack = TelemetryAck {
             ack: vec![[1, 3], [7, 8]],

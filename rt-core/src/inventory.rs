@@ -119,9 +119,13 @@ pub fn is_placeholder_serial(serial: &str) -> bool {
         // "0", "00000000", "xxxxxx", "11111111", "FFFFFFFF".
         return true;
     }
-    PLACEHOLDERS
-        .iter()
-        .any(|p| p.chars().filter(|c| c.is_alphanumeric()).collect::<String>() == compact || *p == norm)
+    PLACEHOLDERS.iter().any(|p| {
+        p.chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>()
+            == compact
+            || *p == norm
+    })
 }
 
 #[cfg(test)]
@@ -153,7 +157,13 @@ mod tests {
 
     #[test]
     fn real_serials_identify() {
-        for s in ["PF2XK9LM", "5CD1234XYZ", "C02ZK0ABMD6R", "VMware-56 4d 1a", "0A1B2C"] {
+        for s in [
+            "PF2XK9LM",
+            "5CD1234XYZ",
+            "C02ZK0ABMD6R",
+            "VMware-56 4d 1a",
+            "0A1B2C",
+        ] {
             assert!(!is_placeholder_serial(s), "{s:?} is a real serial");
         }
     }

@@ -125,14 +125,14 @@ pub fn check_transition(from: LifecycleState, to: LifecycleState) -> Result<(), 
         }),
         // Same-state pairs are handled above; list them so the match is exhaustive without a
         // catch-all that would silently allow a new state.
-        (InStock, InStock)
-        | (Deployed, Deployed)
-        | (InRepair, InRepair)
-        | (Lost, Lost) => Err(TransitionError::Unchanged(from)),
+        (InStock, InStock) | (Deployed, Deployed) | (InRepair, InRepair) | (Lost, Lost) => {
+            Err(TransitionError::Unchanged(from))
+        }
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::LifecycleState::*;
     use super::*;

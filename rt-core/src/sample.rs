@@ -211,7 +211,9 @@ impl Sample {
             .iter()
             .filter(|d| !d.removable)
             .filter_map(DiskStats::used_pct)
-            .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))));
+            .fold(None, |acc: Option<f64>, v| {
+                Some(acc.map_or(v, |a| a.max(v)))
+            });
         let temp_max_c = self
             .thermal
             .iter()
@@ -222,12 +224,24 @@ impl Sample {
                     .filter_map(|d| d.smart.as_ref().and_then(|s| s.temperature_c)),
             )
             .filter(|t| t.is_finite())
-            .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))));
+            .fold(None, |acc: Option<f64>, v| {
+                Some(acc.map_or(v, |a| a.max(v)))
+            });
         let battery = self.battery.as_ref().filter(|b| b.present);
         let (rx, tx) = match &self.network {
             Some(n) if !n.interfaces.is_empty() => (
-                Some(n.interfaces.iter().map(|i| i.rx_bytes).fold(0u64, u64::saturating_add)),
-                Some(n.interfaces.iter().map(|i| i.tx_bytes).fold(0u64, u64::saturating_add)),
+                Some(
+                    n.interfaces
+                        .iter()
+                        .map(|i| i.rx_bytes)
+                        .fold(0u64, u64::saturating_add),
+                ),
+                Some(
+                    n.interfaces
+                        .iter()
+                        .map(|i| i.tx_bytes)
+                        .fold(0u64, u64::saturating_add),
+                ),
             ),
             _ => (None, None),
         };
