@@ -196,4 +196,17 @@ pub struct SimulateArgs {
     /// Samples per batch.
     #[arg(long, default_value_t = 500)]
     pub batch: usize,
+    /// Admin API/session token, used to set the lifecycle of the retired and in-stock devices
+    /// (skipped with a warning when absent).
+    #[arg(long, env = "RT_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Rate limit in samples per second across the fleet (0 = unlimited).
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
+    /// Also write the final summary as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+    /// No progress lines on stderr (the final summary is still printed).
+    #[arg(long)]
+    pub quiet: bool,
 }

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod simulate;
 
 use clap::Parser;
 use cli::{Cli, Command};
