@@ -237,7 +237,7 @@ pub fn sample_findings(s: &Sample, p: &HealthPolicy) -> Vec<(HealthLevel, String
                     format!(
                         "memory {:.0}% used, swap {:.0}%",
                         mem_pct.floor(),
-                        swap_pct.floor()
+                        swap_pct.round()
                     ),
                 ));
             }
