@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# ResourceTracker quickstart: one command from a fresh clone to the console showing this machine
+# and a simulated fleet.
+#
+#   scripts/quickstart.sh            build (release), start rt-server on 127.0.0.1, create an admin,
+#                                    enroll this machine, simulate a fleet, open the console
+#   scripts/quickstart.sh --no-tui   the same without opening the console (scripts, CI)
+#   scripts/quickstart.sh --stop     stop the server started by this script
+#   scripts/quickstart.sh --reset    stop the server, delete ./rt-data, start over
+#
+# Environment:
+#   RT_QUICKSTART_PORT  port on 127.0.0.1 (default 8080)
+#   RT_ADMIN_PASSWORD   password for the `admin` account (default: generated, printed once and
+#                       saved in ./rt-data/admin-password, mode 0600)
+#   RT_SIM_DEVICES, RT_SIM_HISTORY, RT_SIM_INTERVAL, RT_SIM_SEED
+#                       simulated fleet (default 50 devices, 7d of history, one sample every 5m, seed 42)
+#
+# Re-running reuses what exists: a running server, the saved admin password, the enrolled agent,
+# the simulated fleet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+PORT=${RT_QUICKSTART_PORT:-8080}
+DATA="$ROOT/rt-data"
+URL="http://127.0.0.1:$PORT"
+BIN="$ROOT/target/release"
+DEVICES=${RT_SIM_DEVICES:-50}
+HISTORY=${RT_SIM_HISTORY:-7d}
+INTERVAL=${RT_SIM_INTERVAL:-5m}
+SEED=${RT_SIM_SEED:-42}
+TUI=1
+ACTION=run
+
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+
+for arg in "$@"; do
+  case "$arg" in
+    --no-tui) TUI=0 ;;
+    --stop) ACTION=stop ;;
+    --reset) ACTION=reset ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "quickstart: unknown option $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '\033[1mquickstart:\033[0m %s\n' "$*" >&2; }
+die() { printf 'quickstart: error: %s\n' "$*" >&2; exit 1; }
+
+# The pid of the server this script started, if it is still running.
+server_pid() {
+  local pid
+  [ -f "$DATA/server.pid" ] || return 1
+  pid=$(cat "$DATA/server.pid" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  # Never signal a recycled pid that is not our server.
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null || echo rt-server)" = "rt-server" ] || return 1
+  echo "$pid"
+}
+
+stop_server() {
+  local pid
+  if pid=$(server_pid); then
+    say "stopping rt-server (pid $pid)"
+    kill "$pid"
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -0 "$pid" 2>/dev/null && die "rt-server (pid $pid) did not stop; kill it by hand"
+    rm -f "$DATA/server.pid"
+  else
+    say "no rt-server started by quickstart is running"
+  fi
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+
+case "$ACTION" in
+  stop) stop_server; exit 0 ;;
+  reset) stop_server; say "deleting $DATA"; rm -rf "$DATA" ;;
+esac
+
+command -v cargo >/dev/null 2>&1 || die "cargo not found: install the Rust toolchain (https://rustup.rs) and retry"
+command -v curl >/dev/null 2>&1 || die "curl not found: install it (e.g. sudo apt-get install curl) and retry"
+
+# 1. Build.
+say "building rt-server, rt-agent and rt-tui in release mode (the first build takes a few minutes)"
+cargo build --release --locked -p rt-server -p rt-agent -p rt-tui
+for b in rt-server rt-agent rt-tui; do [ -x "$BIN/$b" ] || die "missing $BIN/$b after the build"; done
+
+umask 077
+mkdir -p "$DATA"
+
+# 2. Server.
+if pid=$(server_pid); then
+  say "reusing rt-server (pid $pid) on $URL"
+else
+  if port_in_use; then
+    die "port $PORT on 127.0.0.1 is already in use by another program; choose another one, e.g. RT_QUICKSTART_PORT=8090 $0"
+  fi
+  say "starting rt-server on $URL (data in $DATA, log in $DATA/server.log)"
+  setsid "$BIN/rt-server" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" \
+    >>"$DATA/server.log" 2>&1 </dev/null &
+  echo $! >"$DATA/server.pid"
+fi
+for i in $(seq 1 60); do
+  curl -fsS -o /dev/null "$URL/readyz" 2>/dev/null && break
+  if ! server_pid >/dev/null; then
+    tail -n 20 "$DATA/server.log" >&2 || true
+    die "rt-server exited; its log is above and in $DATA/server.log"
+  fi
+  [ "$i" = 60 ] && die "rt-server is not ready after 30 s; see $DATA/server.log"
+  sleep 0.5
+done
+
+# 3. Admin account.
+PWFILE="$DATA/admin-password"
+if [ -s "$PWFILE" ]; then
+  ADMIN_PW=$(cat "$PWFILE")
+  say "reusing the admin account (password in $PWFILE)"
+else
+  GENERATED=0
+  if [ -n "${RT_ADMIN_PASSWORD:-}" ]; then
+    ADMIN_PW=$RT_ADMIN_PASSWORD
+  else
+    ADMIN_PW=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20)
+    GENERATED=1
+  fi
+  printf '%s\n' "$ADMIN_PW" | "$BIN/rt-server" user add admin --role admin --password-stdin --data-dir "$DATA" >/dev/null \
+    || die "cannot create the admin account (if it exists already, set RT_ADMIN_PASSWORD to its password, or run: $BIN/rt-server user passwd admin --data-dir $DATA)"
+  printf '%s\n' "$ADMIN_PW" >"$PWFILE"
+  chmod 600 "$PWFILE"
+  if [ "$GENERATED" = 1 ]; then
+    say "created user 'admin' with the generated password: $ADMIN_PW"
+    say "(shown once; also saved in $PWFILE, readable only by you)"
+  else
+    say "created user 'admin' with the password from RT_ADMIN_PASSWORD (saved in $PWFILE)"
+  fi
+fi
+
+# 4. Console login (saved under ./rt-data/console, not in your own rt-tui configuration).
+export RT_TUI_CONFIG_DIR="$DATA/console"
+printf '%s\n' "$ADMIN_PW" | "$BIN/rt-tui" --server "$URL" login --username admin --password-stdin >/dev/null \
+  || die "rt-tui login failed; see the message above"
+
+# A session token for this script (enrollment token, lifecycle changes by the simulator).
+json_escape() { printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; }
+ADMIN_TOKEN=$(curl -fsS -H 'content-type: application/json' \
+  -d "{\"username\":\"admin\",\"password\":\"$(json_escape "$ADMIN_PW")\"}" "$URL/api/v1/auth/login" \
+  | sed -n 's/.*"token"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p') || true
+[ -n "$ADMIN_TOKEN" ] || die "cannot sign in as admin at $URL/api/v1/auth/login (wrong saved password? try --reset)"
+
+ENROLL_TOKEN=""
+enroll_token() {
+  if [ -z "$ENROLL_TOKEN" ]; then
+    ENROLL_TOKEN=$("$BIN/rt-tui" --server "$URL" enroll-token create --expires 24h --uses $((DEVICES + 10)) --note quickstart) \
+      || die "cannot create an enrollment token"
+    ENROLL_TOKEN=$(printf '%s' "$ENROLL_TOKEN" | tail -n 1 | tr -d '[:space:]')
+  fi
+  printf '%s' "$ENROLL_TOKEN"
+}
+
+# 5. This machine's real agent.
+AGENT=("$BIN/rt-agent" --state-dir "$DATA/agent")
+if [ -f "$DATA/.agent-enrolled" ]; then
+  say "this machine is already enrolled (agent state in $DATA/agent)"
+else
+  say "enrolling this machine ($(hostname)) with its real agent"
+  T=$(enroll_token)
+  RT_ENROLL_TOKEN="$T" "${AGENT[@]}" enroll --non-interactive --server "$URL" --install none --credential-store file
+  touch "$DATA/.agent-enrolled"
+fi
+say "collecting and delivering a real sample from this machine"
+"${AGENT[@]}" collect
+"${AGENT[@]}" sync
+
+# 6. Simulated fleet.
+if [ -f "$DATA/.fleet-simulated" ]; then
+  say "the simulated fleet exists already (use --reset to start over)"
+else
+  say "simulating $DEVICES devices with $HISTORY of history, one sample every $INTERVAL (seed $SEED)"
+  T=$(enroll_token)
+  RT_ENROLL_TOKEN="$T" RT_TOKEN="$ADMIN_TOKEN" "${AGENT[@]}" simulate --devices "$DEVICES" --history "$HISTORY" \
+    --interval "$INTERVAL" --seed "$SEED" --server "$URL" --summary-json "$DATA/simulate-summary.json"
+  touch "$DATA/.fleet-simulated"
+fi
+
+cat >&2 <<EOF
+
+ResourceTracker is running on $URL (server log: $DATA/server.log).
+  console:        RT_TUI_CONFIG_DIR=$DATA/console $BIN/rt-tui
+  export samples: RT_TUI_CONFIG_DIR=$DATA/console $BIN/rt-tui export --format csv --since 24h
+  admin password: $PWFILE
+  stop server:    scripts/quickstart.sh --stop
+  start over:     scripts/quickstart.sh --reset
+
+EOF
+
+# 7. The console.
+if [ "$TUI" = 1 ]; then
+  if [ -t 0 ] && [ -t 1 ]; then
+    exec "$BIN/rt-tui" --server "$URL"
+  else
+    say "not on a terminal: skipping the console (run it with the command above)"
+  fi
+fi
