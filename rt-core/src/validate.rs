@@ -28,7 +28,7 @@ use crate::error::{ErrorBody, codes};
 use crate::inventory::Inventory;
 use crate::sample::Sample;
 use chrono::{DateTime, TimeZone, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -83,7 +83,7 @@ pub mod limits {
 }
 
 /// One thing wrong with an input: where (`field`, a JSON path) and what (`message`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub field: String,
     pub message: String,
@@ -173,33 +173,33 @@ impl Checker<'_> {
     }
 
     /// A finite float within `min..=max`.
-    fn range(&mut self, field: String, v: f64, min: f64, max: f64) {
+    fn range(&mut self, field: impl FnOnce() -> String, v: f64, min: f64, max: f64) {
         if !v.is_finite() {
-            self.push(field, "must be a finite number (not NaN or infinity)");
+            self.push(field(), "must be a finite number (not NaN or infinity)");
         } else if v < min || v > max {
-            self.push(field, format!("must be between {min} and {max}, got {v}"));
+            self.push(field(), format!("must be between {min} and {max}, got {v}"));
         }
     }
 
-    fn pct(&mut self, field: String, v: f64) {
+    fn pct(&mut self, field: impl FnOnce() -> String, v: f64) {
         self.range(field, v, 0.0, 100.0);
     }
 
-    fn temp(&mut self, field: String, v: f64) {
+    fn temp(&mut self, field: impl FnOnce() -> String, v: f64) {
         self.range(field, v, limits::MIN_TEMP_C, limits::MAX_TEMP_C);
     }
 
-    fn max_u64(&mut self, field: String, v: u64, max: u64) {
+    fn max_u64(&mut self, field: impl FnOnce() -> String, v: u64, max: u64) {
         if v > max {
-            self.push(field, format!("must be at most {max}, got {v}"));
+            self.push(field(), format!("must be at most {max}, got {v}"));
         }
     }
 
-    fn time(&mut self, field: String, t: DateTime<Utc>) {
+    fn time(&mut self, field: impl FnOnce() -> String, t: DateTime<Utc>) {
         let latest = self.now + chrono::Duration::seconds(limits::MAX_FUTURE_SKEW_S);
         if t > latest {
             self.push(
-                field,
+                field(),
                 format!(
                     "lies in the future ({} is more than {} s after the server's clock {}); check the device clock",
                     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -208,43 +208,43 @@ impl Checker<'_> {
                 ),
             );
         } else if t < min_timestamp() {
-            self.push(field, "must not be before 2000-01-01T00:00:00Z");
+            self.push(field(), "must not be before 2000-01-01T00:00:00Z");
         }
     }
 
     /// A string of at most `max` characters without NUL; optionally non-blank.
-    fn text(&mut self, field: String, s: &str, max: usize, required: bool) {
+    fn text(&mut self, field: impl FnOnce() -> String, s: &str, max: usize, required: bool) {
         if required && s.trim().is_empty() {
-            self.push(field, "must not be empty");
+            self.push(field(), "must not be empty");
             return;
         }
         let len = s.chars().count();
         if len > max {
             self.push(
-                field,
+                field(),
                 format!("is too long ({len} characters, at most {max})"),
             );
         } else if s.contains('\0') {
-            self.push(field, "must not contain NUL characters");
+            self.push(field(), "must not contain NUL characters");
         }
     }
 
     /// A secret string: length checks only, never echoes content.
-    fn secret(&mut self, field: String, s: &str, min: usize, max: usize) {
+    fn secret(&mut self, field: impl FnOnce() -> String, s: &str, min: usize, max: usize) {
         let len = s.chars().count();
         if s.is_empty() {
-            self.push(field, "must not be empty");
+            self.push(field(), "must not be empty");
         } else if len < min {
-            self.push(field, format!("is too short (at least {min} characters)"));
+            self.push(field(), format!("is too short (at least {min} characters)"));
         } else if len > max {
-            self.push(field, format!("is too long (at most {max} characters)"));
+            self.push(field(), format!("is too long (at most {max} characters)"));
         }
     }
 
-    fn list(&mut self, field: String, len: usize, max: usize) -> bool {
+    fn list(&mut self, field: impl FnOnce() -> String, len: usize, max: usize) -> bool {
         if len > max {
             self.push(
-                field,
+                field(),
                 format!("has too many entries ({len}, at most {max})"),
             );
             false
@@ -253,13 +253,13 @@ impl Checker<'_> {
         }
     }
 
-    fn username(&mut self, field: String, s: &str) {
+    fn username(&mut self, field: impl FnOnce() -> String, s: &str) {
         let len = s.chars().count();
         if s.is_empty() {
-            self.push(field, "must not be empty");
+            self.push(field(), "must not be empty");
         } else if len > limits::MAX_USERNAME_LEN {
             self.push(
-                field,
+                field(),
                 format!(
                     "is too long ({len} characters, at most {})",
                     limits::MAX_USERNAME_LEN
@@ -270,11 +270,11 @@ impl Checker<'_> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
         {
             self.push(
-                field,
+                field(),
                 "may contain only letters A-Z a-z, digits and . _ - @",
             );
         } else if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            self.push(field, "must start with a letter or digit");
+            self.push(field(), "must start with a letter or digit");
         }
     }
 
@@ -283,28 +283,28 @@ impl Checker<'_> {
         if s.seq == 0 {
             self.push(join(p, "seq"), "must be at least 1");
         }
-        self.time(join(p, "collected_at"), s.collected_at);
+        self.time(|| join(p, "collected_at"), s.collected_at);
         if let Some(b) = s.boot_time {
-            self.time(join(p, "boot_time"), b);
+            self.time(|| join(p, "boot_time"), b);
         }
-        self.max_u64(join(p, "uptime_s"), s.uptime_s, MAX_UPTIME_S);
+        self.max_u64(|| join(p, "uptime_s"), s.uptime_s, MAX_UPTIME_S);
 
         // cpu
         let c = &s.cpu;
-        self.pct(join(p, "cpu.usage_pct"), c.usage_pct);
+        self.pct(|| join(p, "cpu.usage_pct"), c.usage_pct);
         if self.list(
-            join(p, "cpu.per_core_pct"),
+            || join(p, "cpu.per_core_pct"),
             c.per_core_pct.len(),
             MAX_CPU_CORES as usize,
         ) {
             for (i, v) in c.per_core_pct.iter().enumerate() {
-                self.pct(join(p, &format!("cpu.per_core_pct[{i}]")), *v);
+                self.pct(|| join(p, &format!("cpu.per_core_pct[{i}]")), *v);
             }
         }
         if let Some(load) = c.load_avg {
             for (i, v) in load.iter().enumerate() {
                 self.range(
-                    join(p, &format!("cpu.load_avg[{i}]")),
+                    || join(p, &format!("cpu.load_avg[{i}]")),
                     *v,
                     0.0,
                     MAX_LOAD_AVG,
@@ -312,12 +312,12 @@ impl Checker<'_> {
             }
         }
         self.max_u64(
-            join(p, "cpu.cores"),
+            || join(p, "cpu.cores"),
             u64::from(c.cores),
             u64::from(MAX_CPU_CORES),
         );
         if let Some(f) = c.frequency_mhz {
-            self.max_u64(join(p, "cpu.frequency_mhz"), f, MAX_FREQUENCY_MHZ);
+            self.max_u64(|| join(p, "cpu.frequency_mhz"), f, MAX_FREQUENCY_MHZ);
         }
 
         // memory and swap
@@ -351,22 +351,22 @@ impl Checker<'_> {
         }
 
         // disks
-        if self.list(join(p, "disks"), s.disks.len(), MAX_LIST_LEN) {
+        if self.list(|| join(p, "disks"), s.disks.len(), MAX_LIST_LEN) {
             for (i, d) in s.disks.iter().enumerate() {
                 let dp = join(p, &format!("disks[{i}]"));
                 self.text(
-                    join(&dp, "mount_point"),
+                    || join(&dp, "mount_point"),
                     &d.mount_point,
                     MAX_STRING_LEN,
                     true,
                 );
                 self.text(
-                    join(&dp, "file_system"),
+                    || join(&dp, "file_system"),
                     &d.file_system,
                     MAX_STRING_LEN,
                     false,
                 );
-                self.text(join(&dp, "kind"), &d.kind, MAX_STRING_LEN, false);
+                self.text(|| join(&dp, "kind"), &d.kind, MAX_STRING_LEN, false);
                 if d.available_bytes > d.total_bytes {
                     self.push(
                         join(&dp, "available_bytes"),
@@ -378,11 +378,11 @@ impl Checker<'_> {
                 }
                 if let Some(sm) = &d.smart {
                     if let Some(t) = sm.temperature_c {
-                        self.temp(join(&dp, "smart.temperature_c"), t);
+                        self.temp(|| join(&dp, "smart.temperature_c"), t);
                     }
                     if let Some(u) = sm.percentage_used {
                         self.range(
-                            join(&dp, "smart.percentage_used"),
+                            || join(&dp, "smart.percentage_used"),
                             u,
                             0.0,
                             MAX_SMART_PERCENTAGE_USED,
@@ -395,28 +395,28 @@ impl Checker<'_> {
         // network
         if let Some(n) = &s.network
             && self.list(
-                join(p, "network.interfaces"),
+                || join(p, "network.interfaces"),
                 n.interfaces.len(),
                 MAX_LIST_LEN,
             )
         {
             for (i, iface) in n.interfaces.iter().enumerate() {
                 let ip = join(p, &format!("network.interfaces[{i}]"));
-                self.text(join(&ip, "name"), &iface.name, MAX_STRING_LEN, true);
+                self.text(|| join(&ip, "name"), &iface.name, MAX_STRING_LEN, true);
                 if let Some(mac) = &iface.mac_address {
-                    self.text(join(&ip, "mac_address"), mac, MAX_STRING_LEN, false);
+                    self.text(|| join(&ip, "mac_address"), mac, MAX_STRING_LEN, false);
                 }
             }
         }
 
         // thermal
-        if self.list(join(p, "thermal"), s.thermal.len(), MAX_LIST_LEN) {
+        if self.list(|| join(p, "thermal"), s.thermal.len(), MAX_LIST_LEN) {
             for (i, t) in s.thermal.iter().enumerate() {
                 let tp = join(p, &format!("thermal[{i}]"));
-                self.text(join(&tp, "label"), &t.label, MAX_STRING_LEN, false);
-                self.temp(join(&tp, "temperature_c"), t.temperature_c);
+                self.text(|| join(&tp, "label"), &t.label, MAX_STRING_LEN, false);
+                self.temp(|| join(&tp, "temperature_c"), t.temperature_c);
                 if let Some(cr) = t.critical_c {
-                    self.temp(join(&tp, "critical_c"), cr);
+                    self.temp(|| join(&tp, "critical_c"), cr);
                 }
             }
         }
@@ -424,11 +424,11 @@ impl Checker<'_> {
         // battery
         if let Some(b) = &s.battery {
             if let Some(c) = b.charge_pct {
-                self.pct(join(p, "battery.charge_pct"), c);
+                self.pct(|| join(p, "battery.charge_pct"), c);
             }
             if let Some(h) = b.health_pct {
                 self.range(
-                    join(p, "battery.health_pct"),
+                    || join(p, "battery.health_pct"),
                     h,
                     0.0,
                     MAX_BATTERY_HEALTH_PCT,
@@ -439,7 +439,7 @@ impl Checker<'_> {
         // processes
         if let Some(pr) = &s.processes
             && self.list(
-                join(p, "processes.top_cpu"),
+                || join(p, "processes.top_cpu"),
                 pr.top_cpu.len(),
                 MAX_TOP_PROCESSES,
             )
@@ -447,20 +447,25 @@ impl Checker<'_> {
             let max_cpu = 100.0 * f64::from(MAX_CPU_CORES);
             for (i, proc_) in pr.top_cpu.iter().enumerate() {
                 let pp = join(p, &format!("processes.top_cpu[{i}]"));
-                self.text(join(&pp, "name"), &proc_.name, MAX_STRING_LEN, false);
-                self.range(join(&pp, "cpu_pct"), proc_.cpu_pct, 0.0, max_cpu);
+                self.text(|| join(&pp, "name"), &proc_.name, MAX_STRING_LEN, false);
+                self.range(|| join(&pp, "cpu_pct"), proc_.cpu_pct, 0.0, max_cpu);
             }
         }
 
         // agent self-report
         if let Some(a) = &s.agent {
-            self.text(join(p, "agent.version"), &a.version, MAX_STRING_LEN, false);
+            self.text(
+                || join(p, "agent.version"),
+                &a.version,
+                MAX_STRING_LEN,
+                false,
+            );
         }
     }
 
     fn inventory(&mut self, p: &str, inv: &Inventory) {
         use limits::*;
-        self.text(join(p, "hostname"), &inv.hostname, MAX_STRING_LEN, true);
+        self.text(|| join(p, "hostname"), &inv.hostname, MAX_STRING_LEN, true);
         for (name, v) in [
             ("os_name", &inv.os_name),
             ("os_version", &inv.os_version),
@@ -468,7 +473,7 @@ impl Checker<'_> {
             ("arch", &inv.arch),
             ("cpu_model", &inv.cpu_model),
         ] {
-            self.text(join(p, name), v, MAX_STRING_LEN, false);
+            self.text(|| join(p, name), v, MAX_STRING_LEN, false);
         }
         for (name, v) in [
             ("machine_id", &inv.machine_id),
@@ -477,36 +482,36 @@ impl Checker<'_> {
             ("model", &inv.model),
         ] {
             if let Some(v) = v {
-                self.text(join(p, name), v, MAX_STRING_LEN, false);
+                self.text(|| join(p, name), v, MAX_STRING_LEN, false);
             }
         }
         self.max_u64(
-            join(p, "cpu_cores"),
+            || join(p, "cpu_cores"),
             u64::from(inv.cpu_cores),
             u64::from(MAX_CPU_CORES),
         );
         if self.list(
-            join(p, "mac_addresses"),
+            || join(p, "mac_addresses"),
             inv.mac_addresses.len(),
             MAX_LIST_LEN,
         ) {
             for (i, mac) in inv.mac_addresses.iter().enumerate() {
                 self.text(
-                    join(p, &format!("mac_addresses[{i}]")),
+                    || join(p, &format!("mac_addresses[{i}]")),
                     mac,
                     MAX_STRING_LEN,
                     true,
                 );
             }
         }
-        if self.list(join(p, "disks"), inv.disks.len(), MAX_LIST_LEN) {
+        if self.list(|| join(p, "disks"), inv.disks.len(), MAX_LIST_LEN) {
             for (i, d) in inv.disks.iter().enumerate() {
                 let dp = join(p, &format!("disks[{i}]"));
-                self.text(join(&dp, "name"), &d.name, MAX_STRING_LEN, true);
-                self.text(join(&dp, "kind"), &d.kind, MAX_STRING_LEN, false);
+                self.text(|| join(&dp, "name"), &d.name, MAX_STRING_LEN, true);
+                self.text(|| join(&dp, "kind"), &d.kind, MAX_STRING_LEN, false);
                 for (name, v) in [("model", &d.model), ("serial_number", &d.serial_number)] {
                     if let Some(v) = v {
-                        self.text(join(&dp, name), v, MAX_STRING_LEN, false);
+                        self.text(|| join(&dp, name), v, MAX_STRING_LEN, false);
                     }
                 }
             }
@@ -535,13 +540,13 @@ pub fn batch_envelope_problems(batch: &TelemetryBatch) -> Vec<Problem> {
     // No timestamps are checked here, so any `now` will do.
     run(DateTime::UNIX_EPOCH, |c| {
         c.text(
-            "agent_version".into(),
+            || "agent_version".into(),
             &batch.agent_version,
             limits::MAX_STRING_LEN,
             true,
         );
         c.list(
-            "samples".into(),
+            || "samples".into(),
             batch.samples.len(),
             limits::MAX_SAMPLES_PER_BATCH,
         );
@@ -596,27 +601,27 @@ impl Validate for EnrollRequest {
                 _ => {}
             }
             if let Some(t) = &self.enrollment_token {
-                c.secret("enrollment_token".into(), t, 1, MAX_TOKEN_LEN);
+                c.secret(|| "enrollment_token".into(), t, 1, MAX_TOKEN_LEN);
             }
             if has_user {
                 match &self.username {
-                    Some(u) => c.text("username".into(), u, MAX_USERNAME_LEN, true),
+                    Some(u) => c.text(|| "username".into(), u, MAX_USERNAME_LEN, true),
                     None => c.push("username".into(), "is required with password"),
                 }
                 match &self.password {
-                    Some(pw) => c.secret("password".into(), pw, 1, MAX_PASSWORD_LEN),
+                    Some(pw) => c.secret(|| "password".into(), pw, 1, MAX_PASSWORD_LEN),
                     None => c.push("password".into(), "is required with username"),
                 }
             }
             c.inventory("inventory", &self.inventory);
             if let Some(n) = &self.device_name {
-                c.text("device_name".into(), n, MAX_STRING_LEN, true);
+                c.text(|| "device_name".into(), n, MAX_STRING_LEN, true);
             }
             if let Some(a) = &self.asset_tag {
-                c.text("asset_tag".into(), a, MAX_STRING_LEN, false);
+                c.text(|| "asset_tag".into(), a, MAX_STRING_LEN, false);
             }
             if let Some(a) = &self.assignee {
-                c.text("assignee".into(), a, MAX_STRING_LEN, false);
+                c.text(|| "assignee".into(), a, MAX_STRING_LEN, false);
             }
         })
     }
@@ -627,17 +632,17 @@ impl Validate for DevicePatch {
         use limits::*;
         run(now, |c| {
             if let Some(n) = &self.name {
-                c.text("name".into(), n, MAX_STRING_LEN, true);
+                c.text(|| "name".into(), n, MAX_STRING_LEN, true);
             }
             // An empty assignee or asset tag clears it.
             if let Some(a) = &self.assignee {
-                c.text("assignee".into(), a, MAX_STRING_LEN, false);
+                c.text(|| "assignee".into(), a, MAX_STRING_LEN, false);
             }
             if let Some(a) = &self.asset_tag {
-                c.text("asset_tag".into(), a, MAX_STRING_LEN, false);
+                c.text(|| "asset_tag".into(), a, MAX_STRING_LEN, false);
             }
             if let Some(n) = &self.notes {
-                c.text("notes".into(), n, MAX_NOTES_LEN, false);
+                c.text(|| "notes".into(), n, MAX_NOTES_LEN, false);
             }
         })
     }
@@ -646,9 +651,9 @@ impl Validate for DevicePatch {
 impl Validate for CreateUserRequest {
     fn validate(&self, now: DateTime<Utc>) -> Vec<Problem> {
         run(now, |c| {
-            c.username("username".into(), &self.username);
+            c.username(|| "username".into(), &self.username);
             c.secret(
-                "password".into(),
+                || "password".into(),
                 &self.password,
                 limits::MIN_PASSWORD_LEN,
                 limits::MAX_PASSWORD_LEN,
@@ -662,7 +667,7 @@ impl Validate for UpdateUserRequest {
         run(now, |c| {
             if let Some(pw) = &self.password {
                 c.secret(
-                    "password".into(),
+                    || "password".into(),
                     pw,
                     limits::MIN_PASSWORD_LEN,
                     limits::MAX_PASSWORD_LEN,
@@ -693,7 +698,7 @@ impl Validate for CreateEnrollmentTokenRequest {
                 );
             }
             if let Some(n) = &self.note {
-                c.text("note".into(), n, MAX_STRING_LEN, false);
+                c.text(|| "note".into(), n, MAX_STRING_LEN, false);
             }
         })
     }
@@ -703,7 +708,7 @@ impl Validate for CreateApiTokenRequest {
     fn validate(&self, now: DateTime<Utc>) -> Vec<Problem> {
         use limits::*;
         run(now, |c| {
-            c.text("name".into(), &self.name, MAX_STRING_LEN, true);
+            c.text(|| "name".into(), &self.name, MAX_STRING_LEN, true);
             if let Some(d) = self.expires_in_days
                 && !(1..=MAX_API_TOKEN_DAYS).contains(&d)
             {
@@ -722,13 +727,13 @@ impl Validate for LoginRequest {
             // Login checks only shape: an old account whose name predates the charset rule must
             // still be able to sign in.
             c.text(
-                "username".into(),
+                || "username".into(),
                 &self.username,
                 limits::MAX_USERNAME_LEN,
                 true,
             );
             c.secret(
-                "password".into(),
+                || "password".into(),
                 &self.password,
                 1,
                 limits::MAX_PASSWORD_LEN,
