@@ -65,7 +65,12 @@ pub struct EnrollArgs {
     #[arg(long, env = "RT_SERVER_URL", value_name = "URL")]
     pub server: Option<String>,
     /// Enrollment token made by an admin (`rt-tui enroll-token create`).
-    #[arg(long, env = "RT_ENROLL_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "RT_ENROLL_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub token: Option<String>,
     /// Enroll with a user account instead of a token (password read from stdin).
     #[arg(long, env = "RT_USERNAME", value_name = "USER")]
@@ -108,7 +113,8 @@ pub struct CollectArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct SyncArgs {
-    /// Ignore a persisted backoff and try now.
+    /// Try even after the server refused the device token (a backoff never stops an
+    /// explicit `sync`).
     #[arg(long)]
     pub force: bool,
 }

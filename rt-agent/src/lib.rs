@@ -1,9 +1,15 @@
 //! rt-agent: collects device health telemetry, keeps it in a durable local queue and delivers
 //! it to rt-server exactly once; enrolls the device and installs its schedule.
 
+pub mod agent;
 pub mod cli;
+pub mod collect;
 pub mod commands;
+pub mod enroll;
+pub mod queue;
 pub mod simulate;
+pub mod state;
+pub mod upload;
 
 use clap::Parser;
 use cli::{Cli, Command};

@@ -1,0 +1,66 @@
+//! Glue shared by the agent's subcommands: state directory, queue, runtime, one collection.
+
+use crate::cli::GlobalArgs;
+use crate::collect::{CollectContext, Collector};
+use crate::queue::{Queue, QueueConfig};
+use crate::state::StateDir;
+use crate::upload::UploadState;
+use anyhow::{Context, Result};
+use chrono::Utc;
+use std::time::Duration;
+
+pub fn state_dir(global: &GlobalArgs) -> StateDir {
+    StateDir::resolve(global.state_dir.as_deref())
+}
+
+/// Opens the queue for writing (waits briefly for another short-lived rt-agent to finish).
+pub fn open_queue(sd: &StateDir) -> Result<Queue> {
+    sd.ensure()?;
+    let q = Queue::open_waiting(
+        &sd.queue_dir(),
+        QueueConfig::default(),
+        Duration::from_secs(30),
+    )?;
+    let r = q.recovery();
+    if r.damaged_records > 0 || r.torn_tail_bytes > 0 {
+        eprintln!(
+            "rt-agent: queue recovered: {} damaged record(s) skipped, {} byte(s) of an interrupted write removed",
+            r.damaged_records, r.torn_tail_bytes
+        );
+    }
+    Ok(q)
+}
+
+/// A single-threaded runtime: the agent does one thing at a time and stays small.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Collects one sample, appends it to the queue (assigning its seq) and applies the queue's
+/// limits. Records the collection time in the upload state.
+pub fn collect_into_queue(
+    sd: &StateDir,
+    collector: &mut Collector,
+    queue: &mut Queue,
+) -> Result<rt_core::Sample> {
+    let mut st = UploadState::load(sd)?;
+    let ctx = CollectContext {
+        server_reachable: st.server_reachable,
+        queue_depth: queue.len() as u64,
+        dropped_since_last_upload: queue.meta().dropped_since_upload,
+    };
+    let mut sample = collector.collect(&ctx);
+    queue.append_sample(&mut sample)?;
+    let dropped = queue.enforce_limits(Utc::now())?;
+    if dropped > 0 {
+        eprintln!(
+            "rt-agent: queue full: dropped the {dropped} oldest sample(s) (counted and reported)"
+        );
+    }
+    st.last_collection_at = Some(sample.collected_at);
+    st.save(sd)?;
+    Ok(sample)
+}

@@ -1,0 +1,189 @@
+//! Enrollment without a terminal: `POST /api/v1/enroll`, then the device token goes to the
+//! credential store and the enrollment to `config.json`. Reused by the interactive wizard.
+//!
+//! Order matters for Ctrl-C and crashes: the token is stored first and `config.json` (the
+//! "enrolled" marker) last, each atomically, so an interrupted enrollment leaves the previous
+//! enrollment (or none) in force, never a half-written one.
+
+use crate::state::{AgentConfig, StateDir};
+use crate::upload::{UploadState, http_client};
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use rt_core::api::{EnrollRequest, EnrollResponse};
+use rt_core::credstore::{Secret, StoreKind};
+use rt_core::inventory::Inventory;
+use std::time::Duration;
+
+/// How the device proves it may enroll.
+#[derive(Debug, Clone)]
+pub enum EnrollAuth {
+    /// An enrollment token made by an admin.
+    Token(Secret),
+    /// A user account (admin or otherwise allowed by the server).
+    Password { username: String, password: Secret },
+}
+
+/// Checks that `url` is an http(s) URL and returns it without a trailing slash.
+pub fn normalize_server_url(url: &str) -> Result<String> {
+    let u = url.trim().trim_end_matches('/');
+    if !(u.starts_with("http://") || u.starts_with("https://")) || u.len() <= "https://".len() - 1 {
+        bail!(
+            "server URL {url:?} must start with http:// or https:// (e.g. https://rt.example.com)"
+        );
+    }
+    Ok(u.to_string())
+}
+
+/// Enrolls (blocking; builds its own runtime — call [`enroll_async`] from async code).
+#[allow(clippy::too_many_arguments)]
+pub fn enroll_with(
+    server_url: &str,
+    auth: EnrollAuth,
+    inventory: Inventory,
+    name: Option<String>,
+    asset_tag: Option<String>,
+    assignee: Option<String>,
+    store_kind: StoreKind,
+    state_dir: &StateDir,
+) -> Result<EnrollResponse> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(enroll_async(
+        server_url, auth, inventory, name, asset_tag, assignee, store_kind, state_dir,
+    ))
+}
+
+/// Enrolls this device and stores the result in `state_dir`.
+#[allow(clippy::too_many_arguments)]
+pub async fn enroll_async(
+    server_url: &str,
+    auth: EnrollAuth,
+    inventory: Inventory,
+    name: Option<String>,
+    asset_tag: Option<String>,
+    assignee: Option<String>,
+    store_kind: StoreKind,
+    state_dir: &StateDir,
+) -> Result<EnrollResponse> {
+    let server_url = normalize_server_url(server_url)?;
+    let (enrollment_token, username, password) = match auth {
+        EnrollAuth::Token(t) => (Some(t.expose().to_string()), None, None),
+        EnrollAuth::Password { username, password } => {
+            (None, Some(username), Some(password.expose().to_string()))
+        }
+    };
+    let req = EnrollRequest {
+        enrollment_token,
+        username,
+        password,
+        inventory,
+        device_name: name.clone(),
+        asset_tag,
+        assignee,
+    };
+    let client = http_client(Duration::from_secs(10), Duration::from_secs(60))?;
+    let url = format!("{server_url}/api/v1/enroll");
+    let resp = client.post(&url).json(&req).send().await.with_context(|| {
+        format!("cannot reach the server at {server_url}; check the URL and the network")
+    })?;
+    let status = resp.status();
+    let body = resp
+        .bytes()
+        .await
+        .context("the server's answer was cut off")?;
+    if !status.is_success() {
+        let detail = serde_json::from_slice::<rt_core::ErrorBody>(&body)
+            .map(|b| b.error.to_string())
+            .unwrap_or_else(|_| format!("HTTP {}", status.as_u16()));
+        let hint = match status.as_u16() {
+            401 | 403 => {
+                "; check the enrollment token (it may be expired or used up) or the credentials"
+            }
+            404 => "; is this the ResourceTracker server URL?",
+            _ => "",
+        };
+        bail!("enrollment refused: {detail}{hint}");
+    }
+    let enrolled: EnrollResponse =
+        serde_json::from_slice(&body).context("the server's enrollment answer is not valid")?;
+
+    state_dir.ensure()?;
+    let opened = state_dir.credential_store(store_kind)?;
+    if let Some(note) = &opened.fallback_note {
+        tracing::info!("{note}");
+    }
+    opened
+        .store
+        .set(&Secret::new(enrolled.device_token.clone()))
+        .context("cannot store the device token")?;
+    let stored_kind = match opened.store.kind() {
+        "keyring" => StoreKind::Keyring,
+        _ => StoreKind::File,
+    };
+    state_dir.save_config(&AgentConfig {
+        server_url,
+        device_id: enrolled.device_id,
+        device_name: name,
+        collection_interval_s: enrolled.collection_interval_s.max(1),
+        credential_store: stored_kind,
+        enrolled_at: Utc::now(),
+    })?;
+    // A new token clears a refused one and any backoff earned with the old server.
+    let mut st = UploadState::load(state_dir).unwrap_or_default();
+    st.auth_failure = None;
+    st.next_attempt_at = None;
+    st.consecutive_failures = 0;
+    st.last_error = None;
+    st.save(state_dir)?;
+    Ok(enrolled)
+}
+
+/// Parses an interval such as `90`, `30s`, `15m`, `1h`, `1d` into seconds (at least 1).
+pub fn parse_interval(s: &str) -> Result<u32> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .with_context(|| format!("invalid interval {s:?}: use e.g. 30s, 15m, 1h"))?;
+    let mult = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        other => bail!("invalid interval unit {other:?} in {s:?}: use s, m, h or d"),
+    };
+    let secs = n.saturating_mul(mult);
+    if secs == 0 || secs > u64::from(u32::MAX) {
+        bail!("interval {s:?} out of range");
+    }
+    Ok(secs as u32)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_parse() {
+        assert_eq!(parse_interval("90").unwrap(), 90);
+        assert_eq!(parse_interval("30s").unwrap(), 30);
+        assert_eq!(parse_interval("15m").unwrap(), 900);
+        assert_eq!(parse_interval("1h").unwrap(), 3600);
+        assert!(parse_interval("0m").is_err());
+        assert!(parse_interval("5y").is_err());
+        assert!(parse_interval("m").is_err());
+    }
+
+    #[test]
+    fn server_urls_are_checked() {
+        assert_eq!(
+            normalize_server_url("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(normalize_server_url("127.0.0.1:8080").is_err());
+        assert!(normalize_server_url("ftp://x").is_err());
+    }
+}
