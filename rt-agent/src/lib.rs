@@ -7,6 +7,8 @@ pub mod collect;
 pub mod commands;
 pub mod enroll;
 pub mod queue;
+pub mod scheduler;
+pub mod wizard;
 pub mod simulate;
 pub mod state;
 pub mod upload;
