@@ -19,6 +19,8 @@
 # the simulated fleet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Settings of your own shell must not redirect what this script sets up.
+unset RT_TOKEN RT_SERVER_URL RT_ENROLL_TOKEN RT_AGENT_STATE_DIR RT_DATA_DIR RT_LISTEN RT_DATABASE_URL RT_CONFIG
 ROOT=$(pwd)
 
 PORT=${RT_QUICKSTART_PORT:-8080}
@@ -83,7 +85,7 @@ command -v curl >/dev/null 2>&1 || die "curl not found: install it (e.g. sudo ap
 
 # 1. Build.
 say "building rt-server, rt-agent and rt-tui in release mode (the first build takes a few minutes)"
-cargo build --release --locked -p rt-server -p rt-agent -p rt-tui
+cargo build --release -p rt-server -p rt-agent -p rt-tui
 for b in rt-server rt-agent rt-tui; do [ -x "$BIN/$b" ] || die "missing $BIN/$b after the build"; done
 
 umask 077
@@ -148,14 +150,14 @@ ADMIN_TOKEN=$(curl -fsS -H 'content-type: application/json' \
   | sed -n 's/.*"token"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p') || true
 [ -n "$ADMIN_TOKEN" ] || die "cannot sign in as admin at $URL/api/v1/auth/login (wrong saved password? try --reset)"
 
+# One enrollment token for this run (made on first use), for the agent and the simulator.
 ENROLL_TOKEN=""
-enroll_token() {
+make_enroll_token() {
   if [ -z "$ENROLL_TOKEN" ]; then
     ENROLL_TOKEN=$("$BIN/rt-tui" --server "$URL" enroll-token create --expires 24h --uses $((DEVICES + 10)) --note quickstart) \
       || die "cannot create an enrollment token"
     ENROLL_TOKEN=$(printf '%s' "$ENROLL_TOKEN" | tail -n 1 | tr -d '[:space:]')
   fi
-  printf '%s' "$ENROLL_TOKEN"
 }
 
 # 5. This machine's real agent.
@@ -164,8 +166,8 @@ if [ -f "$DATA/.agent-enrolled" ]; then
   say "this machine is already enrolled (agent state in $DATA/agent)"
 else
   say "enrolling this machine ($(hostname)) with its real agent"
-  T=$(enroll_token)
-  RT_ENROLL_TOKEN="$T" "${AGENT[@]}" enroll --non-interactive --server "$URL" --install none --credential-store file
+  make_enroll_token
+  RT_ENROLL_TOKEN="$ENROLL_TOKEN" "${AGENT[@]}" enroll --non-interactive --server "$URL" --install none --credential-store file
   touch "$DATA/.agent-enrolled"
 fi
 say "collecting and delivering a real sample from this machine"
@@ -177,8 +179,8 @@ if [ -f "$DATA/.fleet-simulated" ]; then
   say "the simulated fleet exists already (use --reset to start over)"
 else
   say "simulating $DEVICES devices with $HISTORY of history, one sample every $INTERVAL (seed $SEED)"
-  T=$(enroll_token)
-  RT_ENROLL_TOKEN="$T" RT_TOKEN="$ADMIN_TOKEN" "${AGENT[@]}" simulate --devices "$DEVICES" --history "$HISTORY" \
+  make_enroll_token
+  RT_ENROLL_TOKEN="$ENROLL_TOKEN" RT_TOKEN="$ADMIN_TOKEN" "${AGENT[@]}" simulate --devices "$DEVICES" --history "$HISTORY" \
     --interval "$INTERVAL" --seed "$SEED" --server "$URL" --summary-json "$DATA/simulate-summary.json"
   touch "$DATA/.fleet-simulated"
 fi

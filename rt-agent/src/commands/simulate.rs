@@ -27,6 +27,7 @@ pub fn run(_global: &GlobalArgs, args: &SimulateArgs) -> anyhow::Result<i32> {
         rate: args.rate,
         end: chrono::Utc::now(),
         progress: !args.quiet,
+        summary_json: args.summary_json.clone(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -38,9 +39,7 @@ pub fn run(_global: &GlobalArgs, args: &SimulateArgs) -> anyhow::Result<i32> {
         eprintln!("simulate: error: {e}");
     }
     if let Some(path) = &args.summary_json {
-        let json = serde_json::to_vec_pretty(&summary)?;
-        std::fs::write(path, json)
-            .with_context(|| format!("cannot write the summary to {}", path.display()))?;
+        simulate::write_summary(&summary, path)?;
     }
     Ok(if summary.ok() { 0 } else { 1 })
 }

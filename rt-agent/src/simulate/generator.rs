@@ -53,9 +53,10 @@ impl DeviceSim {
         let mut rng = rng_for(seed, plan.index, 2);
         let interval = interval.max(Duration::seconds(1));
         let start = end - history;
+        // Short histories still show the silence: at most half (a third) of the history.
         let stops_at = match plan.condition {
-            Condition::Silent => Some(end - Duration::days(SILENT_FOR_DAYS)),
-            Condition::Retired => Some(end - Duration::days(RETIRED_FOR_DAYS)),
+            Condition::Silent => Some(end - Duration::days(SILENT_FOR_DAYS).min(history / 2)),
+            Condition::Retired => Some(end - Duration::days(RETIRED_FOR_DAYS).min(history / 3)),
             // Imaged and tested while being prepared, then put on the shelf.
             Condition::InStock => Some(start + history / 4),
             _ => None,
@@ -527,6 +528,13 @@ mod tests {
         let last = s.last().unwrap().collected_at;
         assert!(last <= end() - Duration::days(SILENT_FOR_DAYS));
         assert!(last > end() - Duration::days(SILENT_FOR_DAYS + 2));
+    }
+
+    #[test]
+    fn silent_device_reports_half_of_a_short_history() {
+        let s = all(1, 4, 1, 30);
+        assert!(!s.is_empty());
+        assert!(s.last().unwrap().collected_at <= end() - Duration::hours(12));
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub struct SimOptions {
     pub end: DateTime<Utc>,
     /// Print progress lines on stderr.
     pub progress: bool,
+    /// Where to write the summary as JSON (in live mode: right after the back-fill, too).
+    pub summary_json: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for SimOptions {
@@ -148,6 +150,8 @@ pub enum SimError {
     Client(#[from] ClientError),
     #[error("invalid option: {0}")]
     Option(String),
+    #[error("{0}")]
+    Output(String),
 }
 
 /// A device after its back-fill, kept for lifecycle changes and live mode.
@@ -505,6 +509,11 @@ pub async fn run(opts: SimOptions, live: bool) -> Result<Summary, SimError> {
         errors: st.errors.lock().map(|e| e.clone()).unwrap_or_default(),
     };
     if live {
+        if let Some(path) = &ctx.opts.summary_json {
+            // Written once the back-fill is done, so a script can wait for it while the live
+            // samples go on.
+            write_summary(&summary, path)?;
+        }
         eprintln!("{}", summary.render());
         eprintln!(
             "simulate: live: one sample per device every {} s; Ctrl-C to stop",
@@ -513,6 +522,15 @@ pub async fn run(opts: SimOptions, live: bool) -> Result<Summary, SimError> {
         live_loop(&ctx, enrolled, &mut summary).await;
     }
     Ok(summary)
+}
+
+/// Write the summary as pretty JSON (replaced atomically).
+pub fn write_summary(summary: &Summary, path: &std::path::Path) -> Result<(), SimError> {
+    let json = serde_json::to_vec_pretty(summary).map_err(|e| SimError::Output(e.to_string()))?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, json)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| SimError::Output(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Live mode: every interval, each device that still reports sends its next sample.

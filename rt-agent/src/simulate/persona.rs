@@ -33,7 +33,8 @@ pub enum Condition {
     Overheating,
     /// Battery health below 60 %.
     WornBattery,
-    /// Stopped reporting [`SILENT_FOR_DAYS`] days ago (offline).
+    /// Stopped reporting [`SILENT_FOR_DAYS`] days ago, or half-way through a shorter history
+    /// (offline).
     Silent,
     /// Retired by an admin after its history (lifecycle set through the API).
     Retired,
