@@ -1,4 +1,4 @@
 //! `rt-server` binary: a thin entry point over the `rt_server` library.
 fn main() -> anyhow::Result<()> {
-    rt_server::run()
+    rt_server::cli::main()
 }

@@ -1,0 +1,421 @@
+//! Fleet queries and asset management: `/devices`, `/devices/{id}`, `/devices/{id}/metrics`,
+//! `/devices/{id}/events`, `/fleet/summary`, `PATCH /devices/{id}`.
+
+use crate::api::error::ApiError;
+use crate::api::{AppState, Query, State, json, parse_json, require_user};
+use crate::store::devices::{self, DeviceRow, ListFilter, PatchError};
+use crate::store::{StoreError, events, samples};
+use bytes::Bytes;
+use chrono::{DateTime, Duration, Utc};
+use rt_core::api::{
+    DeviceDetail, DeviceEvent, DevicePatch, DeviceSummary, FleetSummary, Health, HealthLevel,
+    MetricsResponse, Page, Resolution,
+};
+use rt_core::error::codes;
+use rt_core::validate::limits;
+use rt_core::{DeviceId, LifecycleState, Role, Sample, TransitionError};
+use std::cmp::Ordering;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+/// Most points `/metrics` returns; the response says `truncated` when it cut the series.
+pub const MAX_METRIC_POINTS: i64 = 2000;
+/// Longest window `/metrics` accepts.
+const MAX_METRICS_WINDOW_DAYS: i64 = 400;
+/// Forecasts look at this much history.
+const FORECAST_DAYS: i64 = 30;
+
+/// Health of a device from its stored latest sample and last contact. Devices whose lifecycle
+/// state does not expect telemetry (in repair, lost, retired) are not reported offline.
+pub fn health_of(
+    state: &AppState,
+    row: &DeviceRow,
+    latest: Option<&Sample>,
+    now: DateTime<Utc>,
+) -> Health {
+    let h = rt_core::health::evaluate(
+        latest,
+        row.last_seen(),
+        state.config.collection_interval_s,
+        &state.config.health,
+        now,
+    );
+    let lc = row.lifecycle();
+    if !lc.expects_telemetry() && h.level == HealthLevel::Offline {
+        return Health {
+            level: HealthLevel::Unknown,
+            reasons: vec![format!("{lc}: not expected to report")],
+        };
+    }
+    h
+}
+
+pub fn summary_of(
+    state: &AppState,
+    row: &DeviceRow,
+    now: DateTime<Utc>,
+) -> (DeviceSummary, Option<Sample>) {
+    let latest = row.latest();
+    let health = health_of(state, row, latest.as_ref(), now);
+    (
+        DeviceSummary {
+            id: DeviceId(row.id),
+            name: row.name.clone(),
+            hostname: row.hostname.clone(),
+            asset_tag: row.asset_tag.clone(),
+            assignee: row.assignee.clone(),
+            lifecycle_state: row.lifecycle(),
+            health,
+            last_seen: row.last_seen(),
+            metrics: latest.as_ref().map(Sample::metrics),
+            cpu_recent: row.cpu_recent(),
+            os_name: row.os_name.clone(),
+            enrolled_at: crate::store::from_ms(row.enrolled_at),
+        },
+        latest,
+    )
+}
+
+fn cmp_opt_f64(a: Option<f64>, b: Option<f64>) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        (Some(_), None) => Ordering::Greater,
+        (None, Some(_)) => Ordering::Less,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+type SortFn = fn(&DeviceSummary, &DeviceSummary) -> Ordering;
+
+fn sort_key(name: &str) -> Option<SortFn> {
+    Some(match name {
+        "name" => |a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+        "hostname" => |a, b| a.hostname.to_lowercase().cmp(&b.hostname.to_lowercase()),
+        "id" => |a, b| a.id.cmp(&b.id),
+        "last_seen" => |a, b| a.last_seen.cmp(&b.last_seen),
+        "enrolled_at" => |a, b| a.enrolled_at.cmp(&b.enrolled_at),
+        "health" => |a, b| a.health.level.cmp(&b.health.level),
+        "state" | "lifecycle_state" => {
+            |a, b| a.lifecycle_state.as_str().cmp(b.lifecycle_state.as_str())
+        }
+        "assignee" => |a, b| a.assignee.cmp(&b.assignee),
+        "cpu" => |a, b| cmp_opt_f64(a.metrics.map(|m| m.cpu_pct), b.metrics.map(|m| m.cpu_pct)),
+        "mem" => |a, b| cmp_opt_f64(a.metrics.map(|m| m.mem_pct), b.metrics.map(|m| m.mem_pct)),
+        "disk" => |a, b| {
+            cmp_opt_f64(
+                a.metrics.and_then(|m| m.disk_max_pct),
+                b.metrics.and_then(|m| m.disk_max_pct),
+            )
+        },
+        _ => return None,
+    })
+}
+
+pub async fn list(state: State, authz: Option<String>, q: Query) -> Result<Response, ApiError> {
+    require_user(&state, authz.as_deref(), Role::Viewer).await?;
+    let (limit, offset) = q.paging()?;
+    let filter = ListFilter {
+        q: q.get("q").map(str::to_string),
+        state: q.parse::<LifecycleState>("state")?,
+        assignee: q
+            .0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "assignee")
+            .map(|(_, v)| v.clone()),
+    };
+    let health: Vec<HealthLevel> = q
+        .all("health")
+        .into_iter()
+        .map(|h| {
+            h.parse::<HealthLevel>()
+                .map_err(|e| ApiError::bad_request(e).with_field("health"))
+        })
+        .collect::<Result<_, _>>()?;
+    let sort = q.get("sort").unwrap_or("name").to_string();
+    let (desc, key) = match sort.strip_prefix('-') {
+        Some(k) => (true, k),
+        None => (false, sort.as_str()),
+    };
+    let cmp = sort_key(key).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "unknown sort key {key:?}: use name, hostname, id, last_seen, enrolled_at, health, state, assignee, cpu, mem or disk (prefix - for descending)"
+        ))
+        .with_field("sort")
+    })?;
+    let rows = state
+        .store
+        .run(move |c| devices::filtered(c, &filter).map_err(ApiError::from))
+        .await?;
+    let now = Utc::now();
+    let st = state.clone();
+    let page = tokio::task::spawn_blocking(move || {
+        let mut items: Vec<DeviceSummary> = rows
+            .iter()
+            .map(|r| summary_of(&st, r, now).0)
+            .filter(|s| health.is_empty() || health.contains(&s.health.level))
+            .collect();
+        items.sort_by(|a, b| {
+            let o = cmp(a, b).then_with(|| a.id.cmp(&b.id));
+            if desc { o.reverse() } else { o }
+        });
+        let total = items.len() as u64;
+        let items: Vec<DeviceSummary> = items
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect();
+        Page {
+            items,
+            total,
+            offset,
+            limit,
+        }
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    Ok(json(&page, StatusCode::OK))
+}
+
+async fn load_device(state: &State, id: i64) -> Result<DeviceRow, ApiError> {
+    state
+        .store
+        .run(move |c| devices::find(c, id).map_err(ApiError::from))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no device with id {id}")))
+}
+
+async fn detail_of(state: &State, row: DeviceRow) -> Result<DeviceDetail, ApiError> {
+    let now = Utc::now();
+    let id = row.id;
+    let history = state
+        .store
+        .run(move |c| {
+            samples::disk_history(c, id, now - Duration::days(FORECAST_DAYS), 2000)
+                .map_err(ApiError::from)
+        })
+        .await?;
+    let (summary, latest) = summary_of(state, &row, now);
+    let forecasts = history
+        .iter()
+        .map(|(mount, points)| rt_core::forecast::disk_forecast(mount, points, now))
+        .collect();
+    let lc = row.lifecycle();
+    Ok(DeviceDetail {
+        summary,
+        inventory: row.inventory(),
+        notes: row.notes.clone(),
+        latest,
+        forecasts,
+        collection_interval_s: state.config.collection_interval_s,
+        allowed_transitions: lc.allowed_next(),
+    })
+}
+
+pub async fn detail(state: State, authz: Option<String>, id: i64) -> Result<Response, ApiError> {
+    require_user(&state, authz.as_deref(), Role::Viewer).await?;
+    let row = load_device(&state, id).await?;
+    let d = detail_of(&state, row).await?;
+    Ok(json(&d, StatusCode::OK))
+}
+
+fn check_len(
+    v: &Option<String>,
+    field: &str,
+    max: usize,
+    allow_empty: bool,
+) -> Result<(), ApiError> {
+    if let Some(s) = v {
+        let t = s.trim();
+        if !allow_empty && t.is_empty() {
+            return Err(ApiError::validation(
+                format!("{field} must not be empty"),
+                field,
+            ));
+        }
+        if t.chars().count() > max {
+            return Err(ApiError::validation(
+                format!("{field} must be at most {max} characters"),
+                field,
+            ));
+        }
+        if field != "notes" && t.chars().any(char::is_control) {
+            return Err(ApiError::validation(
+                format!("{field} must not contain control characters"),
+                field,
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub async fn patch(
+    state: State,
+    authz: Option<String>,
+    id: i64,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let caller = require_user(&state, authz.as_deref(), Role::Admin).await?;
+    let p: DevicePatch = parse_json(&body)?;
+    check_len(&p.name, "name", limits::MAX_STRING_LEN, false)?;
+    check_len(&p.assignee, "assignee", limits::MAX_STRING_LEN, true)?;
+    check_len(&p.asset_tag, "asset_tag", limits::MAX_STRING_LEN, true)?;
+    check_len(&p.notes, "notes", limits::MAX_NOTES_LEN, true)?;
+    let actor = caller.username.clone();
+    let now = Utc::now();
+    let result = state
+        .store
+        .run(move |c| devices::apply_patch(c, id, &p, &actor, now).map_err(ApiError::from))
+        .await?;
+    match result {
+        Ok(row) => {
+            tracing::info!(actor = %caller.username, device_id = id, "device updated");
+            let d = detail_of(&state, row).await?;
+            Ok(json(&d, StatusCode::OK))
+        }
+        Err(PatchError::NotFound) => Err(ApiError::not_found(format!("no device with id {id}"))),
+        Err(PatchError::Transition(e)) => {
+            let allowed = match &e {
+                TransitionError::NotAllowed { from, .. } | TransitionError::Unchanged(from) => {
+                    from.allowed_next()
+                }
+                TransitionError::FromRetired => Vec::new(),
+            };
+            let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+            let hint = if names.is_empty() {
+                String::new()
+            } else {
+                format!(" (allowed: {})", names.join(", "))
+            };
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                codes::INVALID_TRANSITION,
+                format!("{e}{hint}"),
+            )
+            .with_field("lifecycle_state"))
+        }
+    }
+}
+
+pub async fn metrics(
+    state: State,
+    authz: Option<String>,
+    id: i64,
+    q: Query,
+) -> Result<Response, ApiError> {
+    require_user(&state, authz.as_deref(), Role::Viewer).await?;
+    let now = Utc::now();
+    let to = q.time("to")?.unwrap_or(now);
+    let from = q.time("from")?.unwrap_or(to - Duration::hours(24));
+    if from >= to {
+        return Err(ApiError::bad_request("`from` must be before `to`").with_field("from"));
+    }
+    if to - from > Duration::days(MAX_METRICS_WINDOW_DAYS) {
+        return Err(ApiError::bad_request(format!(
+            "the window may be at most {MAX_METRICS_WINDOW_DAYS} days"
+        ))
+        .with_field("from"));
+    }
+    let resolution = q
+        .parse::<Resolution>("resolution")?
+        .unwrap_or_else(|| Resolution::for_window((to - from).num_seconds()));
+    load_device(&state, id).await?;
+    let (points, truncated) = state
+        .store
+        .run(move |c| {
+            samples::metric_points(c, id, from, to, resolution, MAX_METRIC_POINTS)
+                .map_err(ApiError::from)
+        })
+        .await?;
+    Ok(json(
+        &MetricsResponse {
+            device_id: DeviceId(id),
+            from,
+            to,
+            resolution,
+            points,
+            truncated,
+        },
+        StatusCode::OK,
+    ))
+}
+
+pub async fn events(
+    state: State,
+    authz: Option<String>,
+    id: i64,
+    q: Query,
+) -> Result<Response, ApiError> {
+    require_user(&state, authz.as_deref(), Role::Viewer).await?;
+    let (limit, offset) = q.paging()?;
+    let from = q.time("from")?;
+    let to = q.time("to")?;
+    load_device(&state, id).await?;
+    let (rows, total) = state
+        .store
+        .run(move |c| {
+            events::for_device(c, id, from, to, limit as i64, offset as i64).map_err(ApiError::from)
+        })
+        .await?;
+    let items: Vec<DeviceEvent> = rows
+        .iter()
+        .map(events::EventRow::to_api)
+        .collect::<Result<_, StoreError>>()
+        .map_err(ApiError::from)?;
+    Ok(json(
+        &Page {
+            items,
+            total: total as u64,
+            offset,
+            limit,
+        },
+        StatusCode::OK,
+    ))
+}
+
+pub async fn fleet_summary(state: State, authz: Option<String>) -> Result<Response, ApiError> {
+    require_user(&state, authz.as_deref(), Role::Viewer).await?;
+    let rows = state
+        .store
+        .run(|c| devices::all(c).map_err(ApiError::from))
+        .await?;
+    let st = state.clone();
+    let summary = tokio::task::spawn_blocking(move || {
+        let now = Utc::now();
+        let mut s = FleetSummary {
+            generated_at: Some(now),
+            ..Default::default()
+        };
+        for h in HealthLevel::ALL {
+            s.by_health.insert(h.as_str().to_string(), 0);
+        }
+        for l in LifecycleState::ALL {
+            s.by_lifecycle.insert(l.as_str().to_string(), 0);
+        }
+        let offline_after = st
+            .config
+            .health
+            .offline_after_s(st.config.collection_interval_s);
+        for r in &rows {
+            let latest = r.latest();
+            let h = health_of(&st, r, latest.as_ref(), now);
+            s.total += 1;
+            *s.by_health.entry(h.level.as_str().to_string()).or_insert(0) += 1;
+            *s.by_lifecycle
+                .entry(r.lifecycle().as_str().to_string())
+                .or_insert(0) += 1;
+            let online = r
+                .last_seen()
+                .is_some_and(|t| (now - t).num_seconds() <= offline_after);
+            if online {
+                s.online += 1;
+            } else {
+                s.offline += 1;
+            }
+        }
+        s
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    Ok(json(&summary, StatusCode::OK))
+}

@@ -1,0 +1,284 @@
+//! The HTTP API: shared state, caller authentication, request-body and query helpers.
+//! Routes are in [`filters`], the work in `handlers/*`, the error type in [`error`].
+
+pub mod error;
+pub mod filters;
+pub mod handlers;
+
+use crate::auth::{LoginThrottle, TokenKind, hash_token};
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::store::devices::DeviceTokenLookup;
+use crate::store::users::TokenLookup;
+use crate::store::{Store, devices, users};
+use crate::writer::Writer;
+use bytes::{Buf, Bytes, BytesMut};
+use chrono::{DateTime, Utc};
+use error::ApiError;
+use futures_util::{Stream, StreamExt};
+use rt_core::Role;
+use rt_core::error::codes;
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use warp::http::StatusCode;
+
+/// Everything a handler needs.
+#[derive(Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub writer: Writer,
+    pub config: Config,
+    pub metrics: Arc<Metrics>,
+    pub throttle: LoginThrottle,
+}
+
+pub type State = Arc<AppState>;
+
+/// The peer address of a connection, put into each request's extensions by the server loop.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub SocketAddr);
+
+/// An authenticated user (session or API token).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: i64,
+    pub username: String,
+    pub role: Role,
+    pub token_kind: TokenKind,
+    pub token_hash: String,
+}
+
+fn bearer(header: Option<&str>) -> Result<&str, ApiError> {
+    let h = header.ok_or_else(|| {
+        ApiError::unauthorized(
+            "missing `Authorization: Bearer <token>`; log in with POST /api/v1/auth/login",
+        )
+    })?;
+    let token = h
+        .strip_prefix("Bearer ")
+        .or_else(|| h.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+        })?;
+    if token.len() > rt_core::validate::limits::MAX_TOKEN_LEN {
+        return Err(ApiError::unauthorized("token is not valid"));
+    }
+    Ok(token)
+}
+
+/// Authenticate a user token and check its role. Device and enrollment tokens are refused here.
+pub async fn require_user(
+    state: &State,
+    header: Option<&str>,
+    need: Role,
+) -> Result<Caller, ApiError> {
+    let token = bearer(header)?;
+    let kind = TokenKind::of(token);
+    match kind {
+        Some(TokenKind::Device) => {
+            return Err(ApiError::forbidden(
+                "device tokens may only upload telemetry (POST /api/v1/telemetry)",
+            ));
+        }
+        Some(TokenKind::Enrollment) => {
+            return Err(ApiError::forbidden(
+                "enrollment tokens are only valid at POST /api/v1/enroll",
+            ));
+        }
+        Some(TokenKind::Session | TokenKind::Api) => {}
+        None => return Err(ApiError::unauthorized("token is not valid; log in again")),
+    }
+    let hash = hash_token(token);
+    let h2 = hash.clone();
+    let now = Utc::now();
+    let lookup = state
+        .store
+        .run(move |c| users::resolve_token(c, &h2, now).map_err(ApiError::from))
+        .await?;
+    let (tok, user) = match lookup {
+        TokenLookup::Valid { token, user } => (token, user),
+        TokenLookup::Revoked => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                codes::TOKEN_REVOKED,
+                "token expired or was revoked; log in again",
+            ));
+        }
+        TokenLookup::Unknown => {
+            return Err(ApiError::unauthorized("token is not valid; log in again"));
+        }
+    };
+    let role = user.role();
+    if need == Role::Admin && !role.can_write() {
+        return Err(ApiError::forbidden("this action needs the admin role"));
+    }
+    Ok(Caller {
+        user_id: user.id,
+        username: user.username,
+        role,
+        token_kind: if tok.kind == "api" {
+            TokenKind::Api
+        } else {
+            TokenKind::Session
+        },
+        token_hash: hash,
+    })
+}
+
+/// Authenticate a device token (telemetry only). Returns the device id.
+pub async fn require_device(state: &State, header: Option<&str>) -> Result<i64, ApiError> {
+    let token = bearer(header)?;
+    match TokenKind::of(token) {
+        Some(TokenKind::Device) => {}
+        Some(_) => {
+            return Err(ApiError::forbidden(
+                "only a device token may upload telemetry; enroll the device with POST /api/v1/enroll",
+            ));
+        }
+        None => {
+            return Err(ApiError::unauthorized(
+                "device token is not valid; re-enroll the device",
+            ));
+        }
+    }
+    let hash = hash_token(token);
+    let lookup = state
+        .store
+        .run(move |c| devices::resolve_token(c, &hash).map_err(ApiError::from))
+        .await?;
+    match lookup {
+        DeviceTokenLookup::Valid { device_id } => Ok(device_id),
+        DeviceTokenLookup::Retired => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::DEVICE_RETIRED,
+            "this device was retired by an administrator; its token no longer works. Stop the agent (rt-agent uninstall)",
+        )),
+        DeviceTokenLookup::Revoked => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            codes::TOKEN_REVOKED,
+            "device token was revoked (the device was re-enrolled); run `rt-agent enroll` again",
+        )),
+        DeviceTokenLookup::Unknown => Err(ApiError::unauthorized(
+            "device token is not valid; run `rt-agent enroll` again",
+        )),
+    }
+}
+
+/// Read a whole request body, refusing more than `limit` bytes (with or without
+/// Content-Length) with 413.
+pub async fn read_body<S, B>(body: S, limit: usize) -> Result<Bytes, ApiError>
+where
+    S: Stream<Item = Result<B, warp::Error>> + Send,
+    B: Buf,
+{
+    let mut buf = BytesMut::new();
+    let mut body = std::pin::pin!(body);
+    while let Some(chunk) = body.next().await {
+        let mut chunk =
+            chunk.map_err(|_| ApiError::bad_request("the request body could not be read"))?;
+        if buf.len() + chunk.remaining() > limit {
+            return Err(ApiError::too_large(format!(
+                "request body exceeds the limit of {limit} bytes"
+            )));
+        }
+        while chunk.has_remaining() {
+            let part = chunk.chunk();
+            let n = part.len();
+            buf.extend_from_slice(part);
+            chunk.advance(n);
+        }
+    }
+    Ok(buf.freeze())
+}
+
+/// Parse JSON, answering 400 `invalid_json` with serde's description of the problem (which
+/// names the field and position).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_JSON,
+            "the request body is empty; a JSON object is expected",
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_JSON,
+            format!("request body is not valid: {e}"),
+        )
+    })
+}
+
+/// Query parameters with typed getters that answer 400 naming the parameter.
+#[derive(Debug, Default, Clone)]
+pub struct Query(pub Vec<(String, String)>);
+
+impl Query {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .flat_map(|(_, v)| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
+    pub fn parse<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, ApiError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => v.parse::<T>().map(Some).map_err(|e| {
+                ApiError::bad_request(format!("query parameter `{name}` is not valid: {e}"))
+                    .with_field(name)
+            }),
+        }
+    }
+
+    pub fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => DateTime::parse_from_rfc3339(v)
+                .map(|t| Some(t.with_timezone(&Utc)))
+                .map_err(|_| {
+                    ApiError::bad_request(format!(
+                        "query parameter `{name}` must be an RFC 3339 time such as 2026-11-27T22:00:00Z"
+                    ))
+                    .with_field(name)
+                }),
+        }
+    }
+
+    /// `limit` (default 100, 1..=1000) and `offset` (default 0).
+    pub fn paging(&self) -> Result<(u64, u64), ApiError> {
+        let limit = self.parse::<u64>("limit")?.unwrap_or(100);
+        if !(1..=1000).contains(&limit) {
+            return Err(
+                ApiError::bad_request("`limit` must be between 1 and 1000").with_field("limit")
+            );
+        }
+        let offset = self.parse::<u64>("offset")?.unwrap_or(0);
+        Ok((limit, offset))
+    }
+}
+
+/// JSON reply with a status.
+pub fn json<T: serde::Serialize>(v: &T, status: StatusCode) -> warp::reply::Response {
+    use warp::Reply;
+    warp::reply::with_status(warp::reply::json(v), status).into_response()
+}

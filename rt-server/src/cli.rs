@@ -1,0 +1,255 @@
+//! Command line: `rt-server [serve]` and `rt-server user add|list|passwd|disable|enable`.
+//! The user commands work directly on the database, whether or not the server is running
+//! (SQLite WAL and a busy timeout let both write).
+
+use crate::auth;
+use crate::config::{Config, Overrides};
+use crate::store::{Store, users};
+use anyhow::{Context, bail};
+use chrono::Utc;
+use clap::{Args, Parser, Subcommand};
+use rt_core::Role;
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rt-server",
+    version,
+    about = "ResourceTracker server: fleet telemetry and asset tracking API"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub opts: ServerOpts,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServerOpts {
+    /// Address to listen on.
+    #[arg(long, env = "RT_LISTEN", global = true, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Data directory (database, downloads). Default ./rt-data.
+    #[arg(long, env = "RT_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// SQLite database file. Default <data-dir>/rt.db.
+    #[arg(long, env = "RT_DATABASE_URL", global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// TOML configuration file.
+    #[arg(long, env = "RT_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// TLS certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "RT_TLS_CERT", global = true, value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM); needs --tls-cert.
+    #[arg(long, env = "RT_TLS_KEY", global = true, value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
+    /// Directory served at /downloads/. Default <data-dir>/downloads.
+    #[arg(long, env = "RT_DOWNLOADS_DIR", global = true, value_name = "DIR")]
+    pub downloads_dir: Option<PathBuf>,
+    /// Seconds between collections, told to agents at enrollment. Default 300.
+    #[arg(
+        long,
+        env = "RT_COLLECTION_INTERVAL",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub collection_interval: Option<u32>,
+}
+
+impl ServerOpts {
+    pub fn resolve(&self) -> anyhow::Result<Config> {
+        Config::resolve(Overrides {
+            listen: self.listen,
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            downloads_dir: self.downloads_dir.clone(),
+            tls_cert: self.tls_cert.clone(),
+            tls_key: self.tls_key.clone(),
+            collection_interval_s: self.collection_interval,
+            config: self.config.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Manage user accounts (directly in the database).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account.
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Read the password from the first line of standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List,
+    /// Set a new password (signs the user out everywhere).
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account and revoke its tokens.
+    Disable { name: String },
+    /// Enable a disabled account again.
+    Enable { name: String },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse::<Role>().map_err(|e| e.to_string())
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    let pw = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        if !std::io::stdin().is_terminal() {
+            bail!("no terminal to prompt for a password: pass it with --password-stdin");
+        }
+        dialoguer::Password::new()
+            .with_prompt("Password")
+            .with_confirmation("Repeat password", "the passwords do not match")
+            .interact()
+            .context("password prompt failed")?
+    };
+    auth::check_password_policy(&pw).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(pw)
+}
+
+fn open(config: &Config) -> anyhow::Result<Store> {
+    crate::server::open_store(config)
+}
+
+/// Run a `user` subcommand; output goes to stdout, messages to stderr.
+pub fn user_command(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let store = open(config)?;
+    match cmd {
+        UserCommand::Add {
+            name,
+            role,
+            password_stdin,
+        } => {
+            users::check_username(&name).map_err(|m| anyhow::anyhow!(m))?;
+            let pw = read_password(password_stdin)?;
+            let hash = auth::hash_password(&pw).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let created = store.run_sync(|c| users::create(c, &name, &hash, role, Utc::now()))?;
+            match created {
+                Some(u) => eprintln!(
+                    "created user {:?} (id {}, role {})",
+                    u.username, u.id, u.role
+                ),
+                None => bail!(
+                    "a user named {name:?} already exists (use `rt-server user passwd {name}`)"
+                ),
+            }
+        }
+        UserCommand::List => {
+            let rows = store.run_sync(users::list)?;
+            println!(
+                "{:<6} {:<32} {:<8} {:<9} created",
+                "id", "username", "role", "status"
+            );
+            for u in rows {
+                println!(
+                    "{:<6} {:<32} {:<8} {:<9} {}",
+                    u.id,
+                    u.username,
+                    u.role,
+                    if u.disabled { "disabled" } else { "active" },
+                    crate::store::from_ms(u.created_at).format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+        }
+        UserCommand::Passwd {
+            name,
+            password_stdin,
+        } => {
+            let user = store
+                .run_sync(|c| users::find_by_name(c, &name))?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no user named {name:?} (see `rt-server user list`)")
+                })?;
+            let pw = read_password(password_stdin)?;
+            let hash = auth::hash_password(&pw).map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.run_sync(|c| users::update(c, user.id, Some(&hash), None, None))?;
+            eprintln!("password of {name:?} changed; its sessions were signed out");
+        }
+        UserCommand::Disable { name } => set_disabled(&store, &name, true)?,
+        UserCommand::Enable { name } => set_disabled(&store, &name, false)?,
+    }
+    Ok(())
+}
+
+fn set_disabled(store: &Store, name: &str, disabled: bool) -> anyhow::Result<()> {
+    let user = store
+        .run_sync(|c| users::find_by_name(c, name))?
+        .ok_or_else(|| anyhow::anyhow!("no user named {name:?} (see `rt-server user list`)"))?;
+    store.run_sync(|c| users::update(c, user.id, None, None, Some(disabled)))?;
+    if disabled {
+        eprintln!("user {name:?} disabled; its tokens were revoked");
+    } else {
+        eprintln!("user {name:?} enabled");
+    }
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The whole binary.
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = cli.opts.resolve()?;
+    match cli.command {
+        None | Some(Command::Serve) => {
+            let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            rt.block_on(crate::server::serve(config, shutdown_signal()))
+        }
+        Some(Command::User(cmd)) => user_command(&config, cmd),
+    }
+}

@@ -1,0 +1,119 @@
+//! Background jobs: alert evaluation (offline and critical devices become `alert_raised` /
+//! `alert_cleared` events), retention of raw samples, and expired-session clean-up.
+//! They stop when the server shuts down.
+
+use crate::api::State;
+use crate::api::handlers::devices::health_of;
+use crate::store::{StoreError, devices, events, samples, users};
+use chrono::{Duration, Utc};
+use rt_core::api::{EventKind, HealthLevel};
+use tokio::sync::watch;
+
+/// How often alerts are evaluated.
+const ALERT_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often retention runs.
+const RETENTION_PERIOD: std::time::Duration = std::time::Duration::from_secs(3600);
+/// Rows deleted per statement by retention.
+const RETENTION_CHUNK: i64 = 5000;
+
+pub fn spawn(state: State, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut alerts = tokio::time::interval(ALERT_PERIOD);
+        let mut retention = tokio::time::interval(RETENTION_PERIOD);
+        alerts.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        retention.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                _ = alerts.tick() => {
+                    if let Err(e) = evaluate_alerts(&state).await {
+                        tracing::warn!(error = %e, "alert evaluation failed");
+                    }
+                }
+                _ = retention.tick() => {
+                    if let Err(e) = run_retention(&state).await {
+                        tracing::warn!(error = %e, "retention failed");
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Raise an alert event when a device that should report becomes critical or offline, and
+/// clear it when it recovers. Returns how many events were written.
+pub async fn evaluate_alerts(state: &State) -> Result<usize, StoreError> {
+    let st = state.clone();
+    state
+        .store
+        .run(move |c| {
+            let now = Utc::now();
+            let mut written = 0;
+            for row in devices::all(c)? {
+                if !row.lifecycle().expects_telemetry() {
+                    continue;
+                }
+                let latest = row.latest();
+                let h = health_of(&st, &row, latest.as_ref(), now);
+                let bad = matches!(h.level, HealthLevel::Critical | HealthLevel::Offline);
+                let raised =
+                    events::latest_alert_kind(c, row.id)?.as_deref() == Some("alert_raised");
+                if bad && !raised {
+                    events::record(
+                        c,
+                        row.id,
+                        now,
+                        EventKind::AlertRaised,
+                        "system",
+                        &format!("{}: {}", h.level, h.reasons.join("; ")),
+                        Some(&serde_json::json!({"level": h.level, "reasons": h.reasons})),
+                    )?;
+                    written += 1;
+                } else if !bad && raised {
+                    events::record(
+                        c,
+                        row.id,
+                        now,
+                        EventKind::AlertCleared,
+                        "system",
+                        &format!("recovered: now {}", h.level),
+                        Some(&serde_json::json!({"level": h.level})),
+                    )?;
+                    written += 1;
+                }
+            }
+            Ok(written)
+        })
+        .await
+}
+
+async fn run_retention(state: &State) -> Result<(), StoreError> {
+    let days = state.config.retention_days;
+    let now = Utc::now();
+    state
+        .store
+        .run(move |c| users::purge_expired_sessions(c, now).map(|_| ()))
+        .await?;
+    if days == 0 {
+        return Ok(());
+    }
+    let before = now - Duration::days(i64::from(days));
+    let ids = state.store.run(devices::ids).await?;
+    let mut total = 0;
+    for id in ids {
+        loop {
+            let n = state
+                .store
+                .run(move |c| samples::delete_older_than(c, id, before, RETENTION_CHUNK))
+                .await?;
+            total += n;
+            if n < RETENTION_CHUNK as usize {
+                break;
+            }
+        }
+    }
+    if total > 0 {
+        tracing::info!(deleted = total, days, "retention removed old raw samples");
+    }
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! Prometheus counters, written out in the text exposition format by hand (a handful of
+//! series do not need a metrics crate).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Upper bounds (seconds) of the write-batch latency histogram.
+const LATENCY_BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    pub samples_accepted: AtomicU64,
+    pub samples_duplicate: AtomicU64,
+    pub samples_conflict: AtomicU64,
+    pub samples_rejected: AtomicU64,
+    pub write_groups: AtomicU64,
+    pub write_batches: AtomicU64,
+    latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_us: AtomicU64,
+}
+
+/// Values read from the database at scrape time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gauges {
+    pub devices_total: u64,
+    pub devices_online: u64,
+}
+
+/// Collapse ids in a path so the route label has few values: `/api/v1/devices/17` →
+/// `/api/v1/devices/{id}`; unknown paths share one label.
+pub fn route_label(path: &str) -> String {
+    let known = ["/api/v1/", "/livez", "/readyz", "/metrics", "/downloads/"];
+    if !known.iter().any(|k| path.starts_with(k)) {
+        return "other".into();
+    }
+    if path.starts_with("/downloads/") {
+        return "/downloads/{file}".into();
+    }
+    path.split('/')
+        .map(|seg| {
+            if !seg.is_empty() && seg.chars().all(|c| c.is_ascii_digit()) {
+                "{id}"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+impl Metrics {
+    pub fn record_request(&self, method: &str, path: &str, status: u16) {
+        if let Ok(mut m) = self.requests.lock() {
+            *m.entry((method.to_string(), route_label(path), status))
+                .or_insert(0) += 1;
+        }
+    }
+
+    pub fn record_write_group(&self, batches: usize, took: Duration) {
+        self.write_groups.fetch_add(1, Ordering::Relaxed);
+        self.write_batches
+            .fetch_add(batches as u64, Ordering::Relaxed);
+        let secs = took.as_secs_f64();
+        for (i, le) in LATENCY_BUCKETS.iter().enumerate() {
+            if secs <= *le {
+                self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_us
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// The exposition text.
+    pub fn render(&self, g: Gauges) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP rt_http_requests_total HTTP requests by method, route and status."
+        );
+        let _ = writeln!(out, "# TYPE rt_http_requests_total counter");
+        if let Ok(m) = self.requests.lock() {
+            for ((method, route, status), n) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "rt_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+                    route.replace('\\', "\\\\").replace('"', "\\\"")
+                );
+            }
+        }
+        let _ = writeln!(out, "# HELP rt_samples_total Telemetry samples by outcome.");
+        let _ = writeln!(out, "# TYPE rt_samples_total counter");
+        for (label, v) in [
+            ("accepted", &self.samples_accepted),
+            ("duplicate", &self.samples_duplicate),
+            ("conflict", &self.samples_conflict),
+            ("rejected", &self.samples_rejected),
+        ] {
+            let _ = writeln!(
+                out,
+                "rt_samples_total{{outcome=\"{label}\"}} {}",
+                v.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP rt_write_batches_total Telemetry batches written by the writer."
+        );
+        let _ = writeln!(out, "# TYPE rt_write_batches_total counter");
+        let _ = writeln!(
+            out,
+            "rt_write_batches_total {}",
+            self.write_batches.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP rt_write_group_seconds Latency of one group-commit transaction."
+        );
+        let _ = writeln!(out, "# TYPE rt_write_group_seconds histogram");
+        for (i, le) in LATENCY_BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "rt_write_group_seconds_bucket{{le=\"{le}\"}} {}",
+                self.latency_buckets[i].load(Ordering::Relaxed)
+            );
+        }
+        let count = self.latency_count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "rt_write_group_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "rt_write_group_seconds_sum {}",
+            self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(out, "rt_write_group_seconds_count {count}");
+        let _ = writeln!(out, "# HELP rt_devices Enrolled devices.");
+        let _ = writeln!(out, "# TYPE rt_devices gauge");
+        let _ = writeln!(out, "rt_devices {}", g.devices_total);
+        let _ = writeln!(
+            out,
+            "# HELP rt_devices_online Devices seen within their offline threshold."
+        );
+        let _ = writeln!(out, "# TYPE rt_devices_online gauge");
+        let _ = writeln!(out, "rt_devices_online {}", g.devices_online);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_labels_collapse_ids_and_unknown_paths() {
+        assert_eq!(
+            route_label("/api/v1/devices/42/events"),
+            "/api/v1/devices/{id}/events"
+        );
+        assert_eq!(route_label("/wp-admin/x.php"), "other");
+        assert_eq!(route_label("/downloads/rt-agent"), "/downloads/{file}");
+    }
+
+    #[test]
+    fn render_has_the_documented_series() {
+        let m = Metrics::default();
+        m.record_request("GET", "/api/v1/devices/3", 200);
+        m.samples_accepted.fetch_add(5, Ordering::Relaxed);
+        m.record_write_group(2, Duration::from_millis(3));
+        let text = m.render(Gauges {
+            devices_total: 2,
+            devices_online: 1,
+        });
+        assert!(text.contains(
+            "rt_http_requests_total{method=\"GET\",route=\"/api/v1/devices/{id}\",status=\"200\"} 1"
+        ));
+        assert!(text.contains("rt_samples_total{outcome=\"accepted\"} 5"));
+        assert!(text.contains("rt_write_group_seconds_bucket{le=\"0.005\"} 1"));
+        assert!(text.contains("rt_devices_online 1"));
+    }
+}

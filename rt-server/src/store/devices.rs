@@ -1,0 +1,502 @@
+//! Devices: identity and enrollment, device tokens, asset fields, the fleet-view columns.
+
+use super::schema::{device_tokens, devices};
+use super::{StoreError, events, from_ms, to_ms};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use rt_core::api::{DevicePatch, EventKind};
+use rt_core::lifecycle::check_transition;
+use rt_core::{Inventory, LifecycleState, TransitionError};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = devices)]
+pub struct DeviceRow {
+    pub id: i64,
+    pub name: String,
+    pub hostname: String,
+    pub machine_id: Option<String>,
+    pub serial_number: Option<String>,
+    pub asset_tag: Option<String>,
+    pub notes: Option<String>,
+    pub assignee: Option<String>,
+    pub lifecycle_state: String,
+    pub os_name: String,
+    pub inventory_json: String,
+    pub enrolled_at: i64,
+    pub last_seen: Option<i64>,
+    pub latest_seq: Option<i64>,
+    pub latest_collected_at: Option<i64>,
+    pub cpu_pct: Option<f64>,
+    pub mem_pct: Option<f64>,
+    pub disk_max_pct: Option<f64>,
+    pub temp_max_c: Option<f64>,
+    pub battery_health_pct: Option<f64>,
+    pub latest_json: Option<String>,
+    pub cpu_recent: String,
+    pub conflicts: i64,
+}
+
+impl DeviceRow {
+    pub fn lifecycle(&self) -> LifecycleState {
+        // Only valid names are ever written (see `apply_patch`/`enroll`).
+        self.lifecycle_state
+            .parse()
+            .unwrap_or(LifecycleState::InStock)
+    }
+
+    pub fn inventory(&self) -> Inventory {
+        serde_json::from_str(&self.inventory_json).unwrap_or_else(|_| Inventory {
+            hostname: self.hostname.clone(),
+            ..Default::default()
+        })
+    }
+
+    pub fn latest(&self) -> Option<rt_core::Sample> {
+        self.latest_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+    }
+
+    pub fn cpu_recent(&self) -> Vec<f64> {
+        serde_json::from_str(&self.cpu_recent).unwrap_or_default()
+    }
+
+    pub fn last_seen(&self) -> Option<DateTime<Utc>> {
+        self.last_seen.map(from_ms)
+    }
+}
+
+pub fn find(conn: &mut SqliteConnection, id: i64) -> Result<Option<DeviceRow>, StoreError> {
+    Ok(devices::table
+        .find(id)
+        .select(DeviceRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// All devices (fleet list, summary, devices export), in id order.
+pub fn all(conn: &mut SqliteConnection) -> Result<Vec<DeviceRow>, StoreError> {
+    Ok(devices::table
+        .order(devices::id.asc())
+        .select(DeviceRow::as_select())
+        .load(conn)?)
+}
+
+/// Filters that SQL applies before health is computed.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub q: Option<String>,
+    pub state: Option<LifecycleState>,
+    pub assignee: Option<String>,
+}
+
+/// Devices matching the SQL-side filters, id order.
+pub fn filtered(conn: &mut SqliteConnection, f: &ListFilter) -> Result<Vec<DeviceRow>, StoreError> {
+    let mut q = devices::table.into_boxed();
+    if let Some(text) = f.q.as_deref().filter(|t| !t.is_empty()) {
+        let pat = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        q = q.filter(
+            devices::name
+                .like(pat.clone())
+                .escape('\\')
+                .or(devices::hostname.like(pat.clone()).escape('\\'))
+                .or(devices::asset_tag.like(pat.clone()).escape('\\'))
+                .or(devices::assignee.like(pat.clone()).escape('\\'))
+                .or(devices::serial_number.like(pat).escape('\\')),
+        );
+    }
+    if let Some(s) = f.state {
+        q = q.filter(devices::lifecycle_state.eq(s.as_str()));
+    }
+    if let Some(a) = f.assignee.as_deref() {
+        if a.is_empty() {
+            q = q.filter(devices::assignee.is_null());
+        } else {
+            q = q.filter(devices::assignee.eq(a.to_string()));
+        }
+    }
+    Ok(q.order(devices::id.asc())
+        .select(DeviceRow::as_select())
+        .load(conn)?)
+}
+
+/// Outcome of a device-token lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceTokenLookup {
+    Valid {
+        device_id: i64,
+    },
+    /// The device is retired (its token was revoked on retirement).
+    Retired,
+    /// Replaced by a re-enrollment or otherwise revoked.
+    Revoked,
+    Unknown,
+}
+
+pub fn resolve_token(
+    conn: &mut SqliteConnection,
+    token_hash: &str,
+) -> Result<DeviceTokenLookup, StoreError> {
+    let found: Option<(i64, Option<i64>, String)> = device_tokens::table
+        .inner_join(devices::table)
+        .filter(device_tokens::token_hash.eq(token_hash))
+        .select((
+            device_tokens::device_id,
+            device_tokens::revoked_at,
+            devices::lifecycle_state,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(match found {
+        None => DeviceTokenLookup::Unknown,
+        Some((_, _, state)) if state == LifecycleState::Retired.as_str() => {
+            DeviceTokenLookup::Retired
+        }
+        Some((_, Some(_), _)) => DeviceTokenLookup::Revoked,
+        Some((device_id, None, _)) => DeviceTokenLookup::Valid { device_id },
+    })
+}
+
+fn revoke_tokens(conn: &mut SqliteConnection, device_id: i64, now: i64) -> QueryResult<usize> {
+    diesel::update(
+        device_tokens::table
+            .filter(device_tokens::device_id.eq(device_id))
+            .filter(device_tokens::revoked_at.is_null()),
+    )
+    .set(device_tokens::revoked_at.eq(now))
+    .execute(conn)
+}
+
+/// What the enrollment request asks for, already validated.
+#[derive(Debug, Clone)]
+pub struct EnrollInput {
+    pub inventory: Inventory,
+    pub device_name: Option<String>,
+    pub asset_tag: Option<String>,
+    pub assignee: Option<String>,
+    pub actor: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrollOutcome {
+    Enrolled {
+        device_id: i64,
+        re_enrolled: bool,
+    },
+    /// The hardware belongs to a retired device.
+    Retired {
+        device_id: i64,
+    },
+}
+
+/// Find the device this hardware already is (machine id first, then a real serial number).
+pub fn find_by_identity(
+    conn: &mut SqliteConnection,
+    inv: &Inventory,
+) -> Result<Option<DeviceRow>, StoreError> {
+    if let Some(mid) = inv.identifying_machine_id() {
+        let d = devices::table
+            .filter(devices::machine_id.eq(mid))
+            .order(devices::id.desc())
+            .select(DeviceRow::as_select())
+            .first(conn)
+            .optional()?;
+        if d.is_some() {
+            return Ok(d);
+        }
+    }
+    if let Some(serial) = inv.identifying_serial() {
+        let d = devices::table
+            .filter(devices::serial_number.eq(serial))
+            .order(devices::id.desc())
+            .select(DeviceRow::as_select())
+            .first(conn)
+            .optional()?;
+        if d.is_some() {
+            return Ok(d);
+        }
+    }
+    Ok(None)
+}
+
+/// Create or re-enroll the device for `input` and give it the token whose hash is
+/// `token_hash`. Runs inside the caller's transaction.
+pub fn enroll(
+    conn: &mut SqliteConnection,
+    input: &EnrollInput,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<EnrollOutcome, StoreError> {
+    let inv = &input.inventory;
+    let inv_json = serde_json::to_string(inv).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let now_ms = to_ms(now);
+    let machine_id = inv.identifying_machine_id().map(str::to_string);
+    let serial = inv.identifying_serial().map(str::to_string);
+    let (device_id, re_enrolled) = match find_by_identity(conn, inv)? {
+        Some(existing) if existing.lifecycle() == LifecycleState::Retired => {
+            return Ok(EnrollOutcome::Retired {
+                device_id: existing.id,
+            });
+        }
+        Some(existing) => {
+            revoke_tokens(conn, existing.id, now_ms)?;
+            // Identity columns are refreshed; asset fields are kept, and only filled in from
+            // the request where they are still empty.
+            diesel::update(devices::table.find(existing.id))
+                .set((
+                    devices::hostname.eq(&inv.hostname),
+                    devices::os_name.eq(&inv.os_name),
+                    devices::inventory_json.eq(&inv_json),
+                    devices::machine_id.eq(machine_id.clone().or(existing.machine_id.clone())),
+                    devices::serial_number.eq(serial.clone().or(existing.serial_number.clone())),
+                ))
+                .execute(conn)?;
+            if existing.asset_tag.is_none() && input.asset_tag.is_some() {
+                diesel::update(devices::table.find(existing.id))
+                    .set(devices::asset_tag.eq(&input.asset_tag))
+                    .execute(conn)?;
+            }
+            if existing.assignee.is_none() && input.assignee.is_some() {
+                diesel::update(devices::table.find(existing.id))
+                    .set(devices::assignee.eq(&input.assignee))
+                    .execute(conn)?;
+            }
+            events::record(
+                conn,
+                existing.id,
+                now,
+                EventKind::ReEnrolled,
+                &input.actor,
+                &format!(
+                    "re-enrolled as {:?}; the previous device token was revoked",
+                    inv.hostname
+                ),
+                Some(&serde_json::json!({
+                    "hostname": inv.hostname,
+                    "matched_by": if machine_id.is_some() && existing.machine_id == machine_id { "machine_id" } else { "serial_number" },
+                })),
+            )?;
+            (existing.id, true)
+        }
+        None => {
+            let name = input
+                .device_name
+                .clone()
+                .unwrap_or_else(|| inv.hostname.clone());
+            let id: i64 = diesel::insert_into(devices::table)
+                .values((
+                    devices::name.eq(&name),
+                    devices::hostname.eq(&inv.hostname),
+                    devices::machine_id.eq(&machine_id),
+                    devices::serial_number.eq(&serial),
+                    devices::asset_tag.eq(&input.asset_tag),
+                    devices::assignee.eq(&input.assignee),
+                    devices::lifecycle_state.eq(LifecycleState::Deployed.as_str()),
+                    devices::os_name.eq(&inv.os_name),
+                    devices::inventory_json.eq(&inv_json),
+                    devices::enrolled_at.eq(now_ms),
+                    devices::cpu_recent.eq("[]"),
+                    devices::conflicts.eq(0),
+                ))
+                .returning(devices::id)
+                .get_result(conn)?;
+            events::record(
+                conn,
+                id,
+                now,
+                EventKind::Enrolled,
+                &input.actor,
+                &format!("enrolled as {name:?} (host {:?})", inv.hostname),
+                None,
+            )?;
+            (id, false)
+        }
+    };
+    diesel::insert_into(device_tokens::table)
+        .values((
+            device_tokens::device_id.eq(device_id),
+            device_tokens::token_hash.eq(token_hash),
+            device_tokens::created_at.eq(now_ms),
+        ))
+        .execute(conn)?;
+    Ok(EnrollOutcome::Enrolled {
+        device_id,
+        re_enrolled,
+    })
+}
+
+/// Why a PATCH was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatchError {
+    NotFound,
+    Transition(TransitionError),
+}
+
+/// Apply an admin's PATCH: every change is an event with the actor. Retiring revokes the
+/// device token. Runs in one immediate transaction.
+pub fn apply_patch(
+    conn: &mut SqliteConnection,
+    id: i64,
+    patch: &DevicePatch,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<DeviceRow, PatchError>, StoreError> {
+    conn.immediate_transaction(|conn| {
+        let Some(dev) = find(conn, id)? else {
+            return Ok(Err(PatchError::NotFound));
+        };
+        let norm = |v: &Option<String>| -> Option<Option<String>> {
+            v.as_ref().map(|s| {
+                let t = s.trim();
+                (!t.is_empty()).then(|| t.to_string())
+            })
+        };
+        if let Some(to) = patch.lifecycle_state
+            && let Err(e) = check_transition(dev.lifecycle(), to)
+        {
+            return Ok(Err(PatchError::Transition(e)));
+        }
+        if let Some(Some(name)) = norm(&patch.name)
+            && name != dev.name
+        {
+            diesel::update(devices::table.find(id))
+                .set(devices::name.eq(&name))
+                .execute(conn)?;
+            events::record(
+                conn,
+                id,
+                now,
+                EventKind::Renamed,
+                actor,
+                &format!("renamed from {:?} to {:?}", dev.name, name),
+                Some(&serde_json::json!({"from": dev.name, "to": name})),
+            )?;
+        }
+        if let Some(new) = norm(&patch.assignee)
+            && new != dev.assignee
+        {
+            diesel::update(devices::table.find(id))
+                .set(devices::assignee.eq(&new))
+                .execute(conn)?;
+            let (kind, msg) = match (&dev.assignee, &new) {
+                (_, Some(to)) => (
+                    EventKind::Assigned,
+                    match &dev.assignee {
+                        Some(from) => format!("reassigned from {from:?} to {to:?}"),
+                        None => format!("assigned to {to:?}"),
+                    },
+                ),
+                (Some(from), None) => (EventKind::Unassigned, format!("unassigned from {from:?}")),
+                (None, None) => (EventKind::Unassigned, "unassigned".to_string()),
+            };
+            events::record(
+                conn,
+                id,
+                now,
+                kind,
+                actor,
+                &msg,
+                Some(&serde_json::json!({"from": dev.assignee, "to": new})),
+            )?;
+        }
+        if let Some(new) = norm(&patch.asset_tag)
+            && new != dev.asset_tag
+        {
+            diesel::update(devices::table.find(id))
+                .set(devices::asset_tag.eq(&new))
+                .execute(conn)?;
+            events::record(
+                conn,
+                id,
+                now,
+                EventKind::AssetTagChanged,
+                actor,
+                &format!(
+                    "asset tag changed from {:?} to {:?}",
+                    dev.asset_tag.as_deref().unwrap_or(""),
+                    new.as_deref().unwrap_or("")
+                ),
+                Some(&serde_json::json!({"from": dev.asset_tag, "to": new})),
+            )?;
+        }
+        if let Some(new) = norm(&patch.notes)
+            && new != dev.notes
+        {
+            diesel::update(devices::table.find(id))
+                .set(devices::notes.eq(&new))
+                .execute(conn)?;
+            events::record(conn, id, now, EventKind::NotesChanged, actor, "notes changed", None)?;
+        }
+        if let Some(to) = patch.lifecycle_state {
+            let from = dev.lifecycle();
+            diesel::update(devices::table.find(id))
+                .set(devices::lifecycle_state.eq(to.as_str()))
+                .execute(conn)?;
+            events::record(
+                conn,
+                id,
+                now,
+                EventKind::LifecycleChanged,
+                actor,
+                &format!("lifecycle changed from {from} to {to}"),
+                Some(&serde_json::json!({"from": from, "to": to})),
+            )?;
+            if to == LifecycleState::Retired {
+                let n = revoke_tokens(conn, id, to_ms(now))?;
+                events::record(
+                    conn,
+                    id,
+                    now,
+                    EventKind::TokenRevoked,
+                    actor,
+                    &format!("device retired: {n} device token(s) revoked; its agent can no longer upload"),
+                    None,
+                )?;
+            }
+        }
+        Ok(find(conn, id)?.ok_or(PatchError::NotFound))
+    })
+}
+
+/// Ids of every device (for export filters and jobs).
+pub fn ids(conn: &mut SqliteConnection) -> Result<Vec<i64>, StoreError> {
+    Ok(devices::table
+        .select(devices::id)
+        .order(devices::id.asc())
+        .load(conn)?)
+}
+
+/// One chunk of the devices export, id order after `after_id`.
+pub fn export_chunk(
+    conn: &mut SqliteConnection,
+    after_id: i64,
+    device_ids: &[i64],
+    limit: i64,
+) -> Result<Vec<DeviceRow>, StoreError> {
+    let mut q = devices::table.filter(devices::id.gt(after_id)).into_boxed();
+    if !device_ids.is_empty() {
+        q = q.filter(devices::id.eq_any(device_ids.to_vec()));
+    }
+    Ok(q.order(devices::id.asc())
+        .limit(limit)
+        .select(DeviceRow::as_select())
+        .load(conn)?)
+}
+
+/// `last_seen` of every device (cheap: one column), for the online gauge.
+pub fn last_seen_all(conn: &mut SqliteConnection) -> Result<Vec<Option<i64>>, StoreError> {
+    Ok(devices::table.select(devices::last_seen).load(conn)?)
+}
+
+/// (id, name) of every device (the samples export names rows with it).
+pub fn all_names(conn: &mut SqliteConnection) -> Result<Vec<(i64, String)>, StoreError> {
+    Ok(devices::table
+        .select((devices::id, devices::name))
+        .load(conn)?)
+}

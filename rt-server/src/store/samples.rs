@@ -1,0 +1,429 @@
+//! Raw samples: the idempotent ingest write (run by the writer thread), history queries for the
+//! metrics endpoint and forecasts, export chunks and retention.
+
+use super::schema::{devices, samples};
+use super::{StoreError, events, from_ms, to_ms};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Nullable};
+use diesel::sqlite::SqliteConnection;
+use rt_core::Sample;
+use rt_core::api::{EventKind, MetricPoint, Resolution};
+
+/// How many recent CPU values a device row keeps for the fleet table's sparkline.
+pub const CPU_RECENT_LEN: usize = 30;
+
+/// A validated sample ready to store: scalar columns, canonical JSON and its hash.
+#[derive(Debug, Clone)]
+pub struct PreparedSample {
+    pub seq: i64,
+    pub collected_at: i64,
+    pub cpu_pct: f64,
+    pub mem_pct: f64,
+    pub disk_max_pct: Option<f64>,
+    pub temp_max_c: Option<f64>,
+    pub battery_health_pct: Option<f64>,
+    pub net_rx_bytes: Option<i64>,
+    pub net_tx_bytes: Option<i64>,
+    /// Canonical JSON: `serde_json::to_string(&Sample)` of the parsed sample, so that formatting
+    /// and key order of what the agent sent do not matter.
+    pub payload: String,
+    pub payload_hash: String,
+}
+
+impl PreparedSample {
+    /// None when the sequence number does not fit the database (> i64::MAX).
+    pub fn from_sample(s: &Sample) -> Option<PreparedSample> {
+        let seq = i64::try_from(s.seq).ok()?;
+        let payload = serde_json::to_string(s).ok()?;
+        let payload_hash = crate::auth::sha256_hex(payload.as_bytes());
+        let m = s.metrics();
+        Some(PreparedSample {
+            seq,
+            collected_at: to_ms(s.collected_at),
+            cpu_pct: m.cpu_pct,
+            mem_pct: m.mem_pct,
+            disk_max_pct: m.disk_max_pct,
+            temp_max_c: m.temp_max_c,
+            battery_health_pct: m.battery_health_pct,
+            net_rx_bytes: m.net_rx_bytes.and_then(|v| i64::try_from(v).ok()),
+            net_tx_bytes: m.net_tx_bytes.and_then(|v| i64::try_from(v).ok()),
+            payload,
+            payload_hash,
+        })
+    }
+}
+
+/// What happened to each sample of one batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestOutcome {
+    pub accepted: Vec<u64>,
+    pub duplicates: Vec<u64>,
+    pub conflicts: Vec<u64>,
+}
+
+/// Store one device's batch. Runs inside the writer's transaction (with other batches).
+/// Idempotent on (device, seq): an equal payload is a duplicate, a different one a conflict that
+/// is counted and recorded as an event, never overwritten. Updates last-seen and the fleet-view
+/// columns in the same transaction.
+pub fn ingest(
+    conn: &mut SqliteConnection,
+    device_id: i64,
+    batch: &[PreparedSample],
+    now: DateTime<Utc>,
+) -> Result<IngestOutcome, StoreError> {
+    let now_ms = to_ms(now);
+    let mut out = IngestOutcome::default();
+    let mut newest: Option<&PreparedSample> = None;
+    let mut accepted_cpu: Vec<(i64, f64)> = Vec::new();
+    for s in batch {
+        let inserted = diesel::insert_into(samples::table)
+            .values((
+                samples::device_id.eq(device_id),
+                samples::seq.eq(s.seq),
+                samples::collected_at.eq(s.collected_at),
+                samples::received_at.eq(now_ms),
+                samples::cpu_pct.eq(s.cpu_pct),
+                samples::mem_pct.eq(s.mem_pct),
+                samples::disk_max_pct.eq(s.disk_max_pct),
+                samples::temp_max_c.eq(s.temp_max_c),
+                samples::battery_health_pct.eq(s.battery_health_pct),
+                samples::net_rx_bytes.eq(s.net_rx_bytes),
+                samples::net_tx_bytes.eq(s.net_tx_bytes),
+                samples::payload.eq(&s.payload),
+                samples::payload_hash.eq(&s.payload_hash),
+            ))
+            .on_conflict((samples::device_id, samples::seq))
+            .do_nothing()
+            .execute(conn)?;
+        let seq = s.seq as u64; // from_sample guarantees seq >= 0
+        if inserted == 1 {
+            out.accepted.push(seq);
+            accepted_cpu.push((s.seq, s.cpu_pct));
+            if newest.is_none_or(|n| s.seq > n.seq) {
+                newest = Some(s);
+            }
+            continue;
+        }
+        let stored: String = samples::table
+            .filter(samples::device_id.eq(device_id))
+            .filter(samples::seq.eq(s.seq))
+            .select(samples::payload_hash)
+            .first(conn)?;
+        if stored == s.payload_hash {
+            out.duplicates.push(seq);
+        } else {
+            out.conflicts.push(seq);
+        }
+    }
+
+    let dev: (Option<i64>, String) = devices::table
+        .find(device_id)
+        .select((devices::latest_seq, devices::cpu_recent))
+        .first(conn)?;
+    let mut changes_latest = false;
+    if let Some(n) = newest
+        && dev.0.is_none_or(|l| n.seq > l)
+    {
+        changes_latest = true;
+        diesel::update(devices::table.find(device_id))
+            .set((
+                devices::latest_seq.eq(n.seq),
+                devices::latest_collected_at.eq(n.collected_at),
+                devices::cpu_pct.eq(n.cpu_pct),
+                devices::mem_pct.eq(n.mem_pct),
+                devices::disk_max_pct.eq(n.disk_max_pct),
+                devices::temp_max_c.eq(n.temp_max_c),
+                devices::battery_health_pct.eq(n.battery_health_pct),
+                devices::latest_json.eq(&n.payload),
+            ))
+            .execute(conn)?;
+    }
+    if changes_latest || !accepted_cpu.is_empty() {
+        let mut recent: Vec<f64> = serde_json::from_str(&dev.1).unwrap_or_default();
+        accepted_cpu.sort_by_key(|(seq, _)| *seq);
+        // Late (back-filled) samples older than the current latest do not belong at the end.
+        let latest_before = dev.0.unwrap_or(i64::MIN);
+        recent.extend(
+            accepted_cpu
+                .iter()
+                .filter(|(seq, _)| *seq > latest_before)
+                .map(|(_, c)| (c * 10.0).round() / 10.0),
+        );
+        if recent.len() > CPU_RECENT_LEN {
+            recent.drain(..recent.len() - CPU_RECENT_LEN);
+        }
+        let text =
+            serde_json::to_string(&recent).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        diesel::update(devices::table.find(device_id))
+            .set(devices::cpu_recent.eq(text))
+            .execute(conn)?;
+    }
+    diesel::update(devices::table.find(device_id))
+        .set(devices::last_seen.eq(now_ms))
+        .execute(conn)?;
+    if !out.conflicts.is_empty() {
+        diesel::update(devices::table.find(device_id))
+            .set(devices::conflicts.eq(devices::conflicts + out.conflicts.len() as i64))
+            .execute(conn)?;
+        let shown: Vec<u64> = out.conflicts.iter().copied().take(50).collect();
+        events::record(
+            conn,
+            device_id,
+            now,
+            EventKind::SampleConflict,
+            "agent",
+            &format!(
+                "{} sample(s) re-sent with a different payload under an already stored seq; the stored ones were kept",
+                out.conflicts.len()
+            ),
+            Some(&serde_json::json!({"seqs": shown, "count": out.conflicts.len()})),
+        )?;
+    }
+    Ok(out)
+}
+
+#[derive(Debug, QueryableByName)]
+struct BucketRow {
+    #[diesel(sql_type = BigInt)]
+    t: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = Double)]
+    cpu_avg: f64,
+    #[diesel(sql_type = Double)]
+    cpu_max: f64,
+    #[diesel(sql_type = Double)]
+    mem_avg: f64,
+    #[diesel(sql_type = Double)]
+    mem_max: f64,
+    #[diesel(sql_type = Nullable<Double>)]
+    disk_avg: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    disk_max: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    temp_avg: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    temp_max: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    bat_avg: Option<f64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    rx_min: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    rx_max: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    tx_min: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    tx_max: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    t_min: i64,
+    #[diesel(sql_type = BigInt)]
+    t_max: i64,
+}
+
+fn rate(min: Option<i64>, max: Option<i64>, span_ms: i64) -> Option<f64> {
+    match (min, max) {
+        (Some(a), Some(b)) if span_ms > 0 && b >= a => {
+            Some((b - a) as f64 * 1000.0 / span_ms as f64)
+        }
+        _ => None,
+    }
+}
+
+/// Points of one device's history in `[from, to)`, at most `cap` (the bool says whether the cap
+/// cut the series).
+pub fn metric_points(
+    conn: &mut SqliteConnection,
+    device_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    resolution: Resolution,
+    cap: i64,
+) -> Result<(Vec<MetricPoint>, bool), StoreError> {
+    let (from_ms_, to_ms_) = (to_ms(from), to_ms(to));
+    let mut points = Vec::new();
+    match resolution.seconds() {
+        None => {
+            type RawRow = (
+                i64,
+                f64,
+                f64,
+                Option<f64>,
+                Option<f64>,
+                Option<f64>,
+                Option<i64>,
+                Option<i64>,
+            );
+            let rows: Vec<RawRow> = samples::table
+                .filter(samples::device_id.eq(device_id))
+                .filter(samples::collected_at.ge(from_ms_))
+                .filter(samples::collected_at.lt(to_ms_))
+                .order(samples::collected_at.asc())
+                .limit(cap + 1)
+                .select((
+                    samples::collected_at,
+                    samples::cpu_pct,
+                    samples::mem_pct,
+                    samples::disk_max_pct,
+                    samples::temp_max_c,
+                    samples::battery_health_pct,
+                    samples::net_rx_bytes,
+                    samples::net_tx_bytes,
+                ))
+                .load(conn)?;
+            let truncated = rows.len() as i64 > cap;
+            let mut prev: Option<&RawRow> = None;
+            for r in rows.iter().take(cap as usize) {
+                let (rx, tx) = match prev {
+                    Some(p) => (rate(p.6, r.6, r.0 - p.0), rate(p.7, r.7, r.0 - p.0)),
+                    None => (None, None),
+                };
+                points.push(MetricPoint {
+                    t: from_ms(r.0),
+                    samples: 1,
+                    cpu_avg: r.1,
+                    cpu_max: r.1,
+                    mem_avg: r.2,
+                    mem_max: r.2,
+                    disk_avg: r.3,
+                    disk_max: r.3,
+                    temp_avg: r.4,
+                    temp_max: r.4,
+                    battery_health_avg: r.5,
+                    net_rx_bps: rx,
+                    net_tx_bps: tx,
+                });
+                prev = Some(r);
+            }
+            Ok((points, truncated))
+        }
+        Some(secs) => {
+            let width = secs * 1000;
+            let rows: Vec<BucketRow> = diesel::sql_query(
+                "SELECT (collected_at / ?) * ? AS t, COUNT(*) AS n, \
+                 AVG(cpu_pct) AS cpu_avg, MAX(cpu_pct) AS cpu_max, \
+                 AVG(mem_pct) AS mem_avg, MAX(mem_pct) AS mem_max, \
+                 AVG(disk_max_pct) AS disk_avg, MAX(disk_max_pct) AS disk_max, \
+                 AVG(temp_max_c) AS temp_avg, MAX(temp_max_c) AS temp_max, \
+                 AVG(battery_health_pct) AS bat_avg, \
+                 MIN(net_rx_bytes) AS rx_min, MAX(net_rx_bytes) AS rx_max, \
+                 MIN(net_tx_bytes) AS tx_min, MAX(net_tx_bytes) AS tx_max, \
+                 MIN(collected_at) AS t_min, MAX(collected_at) AS t_max \
+                 FROM samples WHERE device_id = ? AND collected_at >= ? AND collected_at < ? \
+                 GROUP BY collected_at / ? ORDER BY t LIMIT ?",
+            )
+            .bind::<BigInt, _>(width)
+            .bind::<BigInt, _>(width)
+            .bind::<BigInt, _>(device_id)
+            .bind::<BigInt, _>(from_ms_)
+            .bind::<BigInt, _>(to_ms_)
+            .bind::<BigInt, _>(width)
+            .bind::<BigInt, _>(cap + 1)
+            .load(conn)?;
+            let truncated = rows.len() as i64 > cap;
+            for r in rows.into_iter().take(cap as usize) {
+                let span = r.t_max - r.t_min;
+                points.push(MetricPoint {
+                    t: from_ms(r.t),
+                    samples: u32::try_from(r.n).unwrap_or(u32::MAX),
+                    cpu_avg: r.cpu_avg,
+                    cpu_max: r.cpu_max,
+                    mem_avg: r.mem_avg,
+                    mem_max: r.mem_max,
+                    disk_avg: r.disk_avg,
+                    disk_max: r.disk_max,
+                    temp_avg: r.temp_avg,
+                    temp_max: r.temp_max,
+                    battery_health_avg: r.bat_avg,
+                    net_rx_bps: rate(r.rx_min, r.rx_max, span),
+                    net_tx_bps: rate(r.tx_min, r.tx_max, span),
+                });
+            }
+            Ok((points, truncated))
+        }
+    }
+}
+
+/// Used-percent points per mount point, oldest first.
+pub type DiskHistory = std::collections::BTreeMap<String, Vec<(DateTime<Utc>, f64)>>;
+
+/// Used percent per mount point over `[since, now]`, for disk forecasts: at most `limit`
+/// most recent samples are read.
+pub fn disk_history(
+    conn: &mut SqliteConnection,
+    device_id: i64,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<DiskHistory, StoreError> {
+    let rows: Vec<String> = samples::table
+        .filter(samples::device_id.eq(device_id))
+        .filter(samples::collected_at.ge(to_ms(since)))
+        .order(samples::collected_at.desc())
+        .limit(limit)
+        .select(samples::payload)
+        .load(conn)?;
+    let mut out = DiskHistory::default();
+    for p in rows.iter().rev() {
+        let Ok(s) = serde_json::from_str::<Sample>(p) else {
+            continue;
+        };
+        for d in s.disks.iter().filter(|d| !d.removable) {
+            if let Some(pct) = d.used_pct() {
+                out.entry(d.mount_point.clone())
+                    .or_default()
+                    .push((s.collected_at, pct));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One chunk of the samples export: (row id, device id, payload) in id order after `after_id`.
+pub fn export_chunk(
+    conn: &mut SqliteConnection,
+    after_id: i64,
+    device_ids: &[i64],
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    limit: i64,
+) -> Result<Vec<(i64, i64, String)>, StoreError> {
+    let mut q = samples::table.filter(samples::id.gt(after_id)).into_boxed();
+    if !device_ids.is_empty() {
+        q = q.filter(samples::device_id.eq_any(device_ids.to_vec()));
+    }
+    if let Some(f) = from {
+        q = q.filter(samples::collected_at.ge(to_ms(f)));
+    }
+    if let Some(t) = to {
+        q = q.filter(samples::collected_at.lt(to_ms(t)));
+    }
+    Ok(q.order(samples::id.asc())
+        .limit(limit)
+        .select((samples::id, samples::device_id, samples::payload))
+        .load(conn)?)
+}
+
+/// Delete one device's raw samples collected before `before`, at most `limit` rows (retention
+/// job; small chunks keep the write lock short; per device so the (device, time) index serves).
+pub fn delete_older_than(
+    conn: &mut SqliteConnection,
+    device_id: i64,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<usize, StoreError> {
+    let ids: Vec<i64> = samples::table
+        .filter(samples::device_id.eq(device_id))
+        .filter(samples::collected_at.lt(to_ms(before)))
+        .select(samples::id)
+        .limit(limit)
+        .load(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::delete(samples::table.filter(samples::id.eq_any(ids))).execute(conn)?)
+}
+
+/// Total stored samples (for `/metrics`).
+pub fn count(conn: &mut SqliteConnection) -> Result<i64, StoreError> {
+    Ok(samples::table.count().get_result(conn)?)
+}
