@@ -1,7 +1,144 @@
-//! rt-tui library (filled by its own issue).
+//! rt-tui: the ResourceTracker console.
+//!
+//! - [`cli`]: the command line; [`commands`]: one module per scripted command;
+//! - [`client`]: the HTTP API client and exit codes; [`config`]: server URL and login token;
+//! - [`tui`]: the interactive console (state, keys, background fetcher, pure render functions);
+//! - [`filter`] and [`format`]: pure helpers shared by both (filters, sorting, times, sparklines).
 
-/// Entry point used by the binary.
-pub fn run() -> anyhow::Result<()> {
-    eprintln!("rt-tui: not built yet");
-    Ok(())
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod filter;
+#[doc(hidden)]
+pub mod fixtures;
+pub mod format;
+pub mod tui;
+
+use clap::Parser;
+use client::{Client, ClientError, exit};
+use rt_core::credstore::Secret;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A usage problem found after argument parsing (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// What every command needs: where the server is, which token, display options.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub server: Option<String>,
+    pub token: Option<Secret>,
+    pub config_dir: PathBuf,
+    pub ascii: bool,
+}
+
+impl Ctx {
+    /// Resolves server (flag/env > config) and token (flag/env > credential store).
+    pub fn resolve(cli: &cli::Cli) -> anyhow::Result<Ctx> {
+        let config_dir = config::config_dir()?;
+        let cfg = config::load(&config_dir)?;
+        let server = cli
+            .server
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .or(cfg.server);
+        let token = match cli
+            .token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            Some(t) => Some(Secret::new(t)),
+            None => config::load_token(&config_dir, server.as_deref()).unwrap_or(None),
+        };
+        Ok(Ctx {
+            server,
+            token,
+            config_dir,
+            ascii: cli.ascii,
+        })
+    }
+
+    /// A client that must be authenticated.
+    pub fn client(&self) -> Result<Client, ClientError> {
+        let server = self.server.as_deref().ok_or(ClientError::NoServer)?;
+        if self.token.is_none() {
+            return Err(ClientError::NoToken);
+        }
+        Client::new(server, self.token.clone())
+    }
+}
+
+/// Maps an error to the documented exit code.
+pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(c) = cause.downcast_ref::<ClientError>() {
+            return c.exit_code();
+        }
+        if cause.downcast_ref::<UsageError>().is_some() {
+            return exit::USAGE;
+        }
+    }
+    exit::FAILURE
+}
+
+/// Entry point used by the binary: parses arguments, runs, prints the error and returns the
+/// exit code.
+pub fn main_exit() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => {
+            eprintln!("rt-tui: error: {e:#}");
+            ExitCode::from(exit_code_for(&e))
+        }
+    }
+}
+
+pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
+    let ctx = Ctx::resolve(&cli)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    use cli::Command as C;
+    match cli.command {
+        None => tui::run(&ctx, &rt, cli.refresh),
+        Some(C::Login(a)) => rt.block_on(commands::login::run(&ctx, &a)),
+        Some(C::Logout) => commands::login::logout(&ctx),
+        Some(C::Whoami { json }) => rt.block_on(commands::login::whoami(&ctx, json)),
+        Some(C::Devices(a)) => rt.block_on(commands::devices::run(&ctx, &a)),
+        Some(C::Device { id, json }) => rt.block_on(commands::device::run(&ctx, &id, json)),
+        Some(C::Export(a)) => rt.block_on(commands::export::run(&ctx, &a)),
+        Some(C::Users(u)) => rt.block_on(commands::users::run(&ctx, &u)),
+        Some(C::EnrollToken(t)) => rt.block_on(commands::enroll_token::run(&ctx, &t)),
+        Some(C::Assign { device, user }) => {
+            rt.block_on(commands::assign::assign(&ctx, &device, &user))
+        }
+        Some(C::Lifecycle { device, state }) => {
+            rt.block_on(commands::assign::lifecycle(&ctx, &device, &state))
+        }
+    }
+}
+
+/// Parses a device id argument.
+pub fn parse_device_id(s: &str) -> Result<rt_core::DeviceId, UsageError> {
+    s.trim().parse().map_err(|_| {
+        UsageError(format!(
+            "invalid device id {s:?}: use the numeric id shown by `rt-tui devices`"
+        ))
+    })
 }

@@ -1,4 +1,4 @@
 //! `rt-tui` binary: a thin entry point over the `rt_tui` library.
-fn main() -> anyhow::Result<()> {
-    rt_tui::run()
+fn main() -> std::process::ExitCode {
+    rt_tui::main_exit()
 }

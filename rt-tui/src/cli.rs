@@ -1,0 +1,162 @@
+//! Command line (DESIGN §8). No subcommand starts the TUI.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rt-tui",
+    version,
+    about = "ResourceTracker console: fleet health TUI and scripted commands",
+    after_help = "Without a subcommand, starts the interactive console.\n\
+                  Exit codes: 0 ok, 1 failure, 2 usage, 3 not authenticated or forbidden."
+)]
+pub struct Cli {
+    /// Server URL, e.g. http://127.0.0.1:8080 (default: the one saved by `rt-tui login`)
+    #[arg(long, global = true, env = "RT_SERVER_URL")]
+    pub server: Option<String>,
+    /// Bearer token (API token or session); default: the one saved by `rt-tui login`
+    #[arg(long, global = true, env = "RT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// ASCII only: no braille/blocks in sparklines, plain borders
+    #[arg(long, global = true)]
+    pub ascii: bool,
+    /// Seconds between automatic refreshes in the TUI
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub refresh: u64,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign in and keep the session token in the credential store
+    Login(LoginArgs),
+    /// Forget the saved token for this server
+    Logout,
+    /// Show who the current token belongs to
+    Whoami {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List devices (a table; --json or --csv for scripts)
+    Devices(DevicesArgs),
+    /// Show one device
+    Device {
+        /// Device id (as shown by `rt-tui devices`)
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stream an export from the server to stdout or a file
+    Export(ExportArgs),
+    /// Manage user accounts (admin)
+    #[command(subcommand)]
+    Users(UsersCmd),
+    /// Enrollment tokens for new devices (admin)
+    #[command(name = "enroll-token", subcommand)]
+    EnrollToken(EnrollTokenCmd),
+    /// Assign a device to a user or person ("-" or "" to unassign) (admin)
+    Assign { device: String, user: String },
+    /// Change a device's lifecycle state (admin)
+    Lifecycle {
+        device: String,
+        /// in_stock, deployed, in_repair, lost or retired
+        state: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// User name (prompted when absent and stdin is a terminal)
+    #[arg(long, short = 'u')]
+    pub username: Option<String>,
+    /// Read the password from the first line of stdin (for scripts)
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    /// Filter: text and tokens like health:critical state:deployed user:alice
+    #[arg(long, short = 'f')]
+    pub filter: Option<String>,
+    /// Sort column: health, name, user, state, cpu, ram, disk, temp, battery, seen
+    #[arg(long, default_value = "health")]
+    pub sort: String,
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    #[arg(long)]
+    pub csv: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Csv,
+    Json,
+    Ndjson,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum What {
+    Samples,
+    Devices,
+    Events,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum)]
+    pub format: Format,
+    #[arg(long, value_enum, default_value = "samples")]
+    pub what: What,
+    /// Window ending now (or at --until): 30m, 24h, 7d, 2w
+    #[arg(long, conflicts_with = "from")]
+    pub since: Option<String>,
+    /// Start (RFC 3339 or YYYY-MM-DD)
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End (RFC 3339 or YYYY-MM-DD); default now
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only these devices (repeatable)
+    #[arg(long = "device")]
+    pub devices: Vec<String>,
+    /// Write to FILE atomically instead of stdout
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCmd {
+    /// List accounts
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create an account (password prompted, or --password-stdin)
+    Add {
+        name: String,
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnrollTokenCmd {
+    /// Create an enrollment token (printed once on stdout)
+    Create {
+        /// Validity: 24h, 7d, ...
+        #[arg(long, default_value = "24h")]
+        expires: String,
+        /// Maximum number of enrollments
+        #[arg(long)]
+        uses: Option<u32>,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,45 @@
+//! `rt-tui enroll-token create [--expires 24h] [--uses N]` (admin). The token goes to stdout
+//! (once: the server keeps only its hash); the explanation to stderr.
+
+use crate::cli::EnrollTokenCmd;
+use crate::format::parse_duration;
+use crate::{Ctx, UsageError};
+use rt_core::api::CreateEnrollmentTokenRequest;
+
+pub async fn run(ctx: &Ctx, cmd: &EnrollTokenCmd) -> anyhow::Result<()> {
+    let EnrollTokenCmd::Create {
+        expires,
+        uses,
+        note,
+        json,
+    } = cmd;
+    let d = parse_duration(expires).map_err(UsageError)?;
+    let hours = u32::try_from(((d.num_seconds() + 3599) / 3600).max(1))
+        .map_err(|_| UsageError(format!("--expires {expires} is too long")))?;
+    let client = ctx.client()?;
+    let t = client
+        .create_enrollment_token(&CreateEnrollmentTokenRequest {
+            expires_in_hours: Some(hours),
+            max_uses: *uses,
+            note: note.clone(),
+        })
+        .await?;
+    if *json {
+        println!(
+            "{}",
+            serde_json::json!({"id": t.id, "token": t.token, "expires_at": t.expires_at, "max_uses": t.max_uses})
+        );
+    } else {
+        println!("{}", t.token);
+        eprintln!(
+            "enrollment token {} valid until {}{}; it is shown only once. Enroll with:\n  rt-agent enroll --non-interactive --server {} --token <TOKEN>",
+            t.id,
+            t.expires_at.format("%Y-%m-%d %H:%M UTC"),
+            t.max_uses
+                .map(|n| format!(", {n} uses"))
+                .unwrap_or_default(),
+            client.base().as_str().trim_end_matches('/'),
+        );
+    }
+    Ok(())
+}

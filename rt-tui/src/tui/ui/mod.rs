@@ -1,0 +1,47 @@
+//! Pure render functions: state in, frame out. Snapshot-tested on ratatui's TestBackend.
+
+pub mod detail;
+pub mod fleet;
+pub mod help;
+pub mod widgets;
+
+use super::state::{App, Screen};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+
+/// Draws the whole screen.
+pub fn render(f: &mut Frame, app: &App) {
+    let area = f.area();
+    let banner = widgets::banner_line(app);
+    let [header, banner_area, body, status, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(u16::from(banner.is_some())),
+        Constraint::Min(1),
+        Constraint::Length(u16::from(app.status.is_some())),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    widgets::header(f, header, app);
+    if let Some(b) = banner {
+        f.render_widget(b, banner_area);
+    }
+    match app.screen {
+        Screen::Fleet => fleet::render(f, body, app),
+        Screen::Detail => detail::render(f, body, app),
+    }
+    widgets::status(f, status, app);
+    widgets::footer(f, footer, app);
+    help::render_modal(f, area, app);
+}
+
+/// Table rows available on the fleet screen for a terminal of `height` lines (used by the
+/// run loop so that paging and scrolling match what render shows).
+pub fn fleet_table_rows(app: &App, height: u16) -> usize {
+    let fixed = 1 // header
+        + u16::from(widgets::banner_line(app).is_some())
+        + u16::from(app.status.is_some())
+        + 1 // footer
+        + 1 // filter line
+        + 1; // table header
+    height.saturating_sub(fixed).max(1) as usize
+}

@@ -1,0 +1,242 @@
+//! Shared pieces: styles (colour only as a second signal), header, banner, status, footer,
+//! health markers, ASCII-aware borders and popups.
+
+use crate::format::relative_time;
+use crate::tui::state::{App, ConnState, Screen, Theme};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::symbols::border;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use rt_core::api::HealthLevel;
+
+pub const ASCII_BORDER: border::Set = border::Set {
+    top_left: "+",
+    top_right: "+",
+    bottom_left: "+",
+    bottom_right: "+",
+    vertical_left: "|",
+    vertical_right: "|",
+    horizontal_top: "-",
+    horizontal_bottom: "-",
+};
+
+/// A style with `color` applied only when colours are on.
+pub fn fg(theme: Theme, color: Color) -> Style {
+    if theme.color {
+        Style::new().fg(color)
+    } else {
+        Style::new()
+    }
+}
+
+pub fn bold() -> Style {
+    Style::new().add_modifier(Modifier::BOLD)
+}
+
+/// The text marker of a health level (readable without colour) and its style.
+pub fn health_marker(level: HealthLevel, theme: Theme) -> Span<'static> {
+    let (text, color, strong) = match level {
+        HealthLevel::Critical => ("CRIT", Color::Red, true),
+        HealthLevel::Warning => ("WARN", Color::Yellow, true),
+        HealthLevel::Offline => ("OFF", Color::DarkGray, false),
+        HealthLevel::Ok => ("ok", Color::Green, false),
+        HealthLevel::Unknown => ("?", Color::DarkGray, false),
+    };
+    let mut s = fg(theme, color);
+    if strong {
+        s = s.add_modifier(Modifier::BOLD);
+    }
+    Span::styled(text, s)
+}
+
+pub fn block(theme: Theme, title: &str) -> Block<'static> {
+    let b = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" {title} "));
+    if theme.ascii {
+        b.border_set(ASCII_BORDER)
+    } else {
+        b
+    }
+}
+
+/// One-line header: title, fleet summary counts, last refresh, connection state.
+pub fn header(f: &mut Frame, area: Rect, app: &App) {
+    let t = app.theme;
+    let mut spans = vec![Span::styled("ResourceTracker", bold())];
+    if app.screen == Screen::Detail
+        && let Some(d) = &app.detail
+    {
+        let name = d
+            .detail
+            .as_ref()
+            .map(|x| x.summary.name.clone())
+            .or_else(|| {
+                app.devices
+                    .iter()
+                    .find(|x| x.id == d.id)
+                    .map(|x| x.name.clone())
+            })
+            .unwrap_or_default();
+        spans.push(Span::raw(format!(" > {name} (id {})", d.id)));
+    }
+    let (total, online, offline, by_health) = match &app.summary {
+        Some(s) => (s.total, s.online, s.offline, s.by_health.clone()),
+        None => {
+            let mut m = std::collections::BTreeMap::new();
+            for d in &app.devices {
+                *m.entry(d.health.level.as_str().to_string()).or_insert(0u64) += 1;
+            }
+            let off = m.get("offline").copied().unwrap_or(0);
+            let n = app.devices.len() as u64;
+            (n, n - off, off, m)
+        }
+    };
+    let count = |k: &str| by_health.get(k).copied().unwrap_or(0);
+    if app.screen == Screen::Detail && area.width < 120 {
+        // The device name matters more than fleet counts on a narrow detail screen.
+        return header_right(f, area, app, Line::from(spans));
+    }
+    spans.push(Span::raw(format!(
+        "  {total} dev  {online} on {offline} off  "
+    )));
+    spans.push(Span::styled(
+        format!("{} ok ", count("ok")),
+        fg(t, Color::Green),
+    ));
+    spans.push(Span::styled(
+        format!("{} warn ", count("warning")),
+        fg(t, Color::Yellow),
+    ));
+    spans.push(Span::styled(
+        format!("{} crit", count("critical")),
+        fg(t, Color::Red).add_modifier(Modifier::BOLD),
+    ));
+    header_right(f, area, app, Line::from(spans));
+}
+
+fn header_right(f: &mut Frame, area: Rect, app: &App, left: Line<'static>) {
+    let t = app.theme;
+    let conn = match &app.conn {
+        ConnState::Connecting => Span::styled("connecting…", fg(t, Color::Yellow)),
+        ConnState::Connected => Span::styled(
+            format!(
+                "updated {}",
+                app.last_refresh
+                    .map(|r| r.format("%H:%M:%S").to_string())
+                    .unwrap_or_default()
+            ),
+            fg(t, Color::Green),
+        ),
+        ConnState::Reconnecting { .. } => Span::styled(
+            "RECONNECTING",
+            fg(t, Color::Red).add_modifier(Modifier::BOLD),
+        ),
+        ConnState::AuthFailed(_) => Span::styled(
+            "NOT AUTHORIZED",
+            fg(t, Color::Red).add_modifier(Modifier::BOLD),
+        ),
+    };
+    let right_w = conn.width() as u16 + 1;
+    let [l, r] = Layout::horizontal([Constraint::Min(1), Constraint::Length(right_w)]).areas(area);
+    f.render_widget(
+        Paragraph::new(left).style(Style::new().add_modifier(Modifier::REVERSED)),
+        l,
+    );
+    f.render_widget(
+        Paragraph::new(Line::from(vec![conn, Span::raw(" ")]))
+            .right_aligned()
+            .style(Style::new().add_modifier(Modifier::REVERSED)),
+        r,
+    );
+}
+
+/// The error banner under the header, when the connection is in trouble.
+pub fn banner_line(app: &App) -> Option<Paragraph<'static>> {
+    let t = app.theme;
+    let style = fg(t, Color::Red).add_modifier(Modifier::BOLD);
+    let text = match &app.conn {
+        ConnState::Reconnecting { error, since } => {
+            let kept = match app.last_refresh {
+                Some(r) => format!("showing data from {}", relative_time(Some(r), app.now)),
+                None => "no data yet".to_string(),
+            };
+            format!(
+                "! {kept}; retrying: {error} (since {})",
+                relative_time(Some(*since), app.now)
+            )
+        }
+        ConnState::AuthFailed(e) => format!("! {e}"),
+        _ => return None,
+    };
+    Some(Paragraph::new(Line::styled(text, style)))
+}
+
+pub fn status(f: &mut Frame, area: Rect, app: &App) {
+    if let Some(s) = &app.status {
+        let style = if s.error {
+            fg(app.theme, Color::Red).add_modifier(Modifier::BOLD)
+        } else {
+            fg(app.theme, Color::Cyan)
+        };
+        let prefix = if s.error { "✗ " } else { "" };
+        let prefix = if app.theme.ascii && s.error {
+            "x "
+        } else {
+            prefix
+        };
+        f.render_widget(
+            Paragraph::new(Line::styled(format!("{prefix}{}", s.text), style)),
+            area,
+        );
+    }
+}
+
+/// Key hints for the current screen.
+pub fn footer(f: &mut Frame, area: Rect, app: &App) {
+    let hints: &[(&str, &str)] = if app.editing_filter {
+        &[("Enter", "apply"), ("Esc", "clear"), ("Bksp", "delete")]
+    } else {
+        match app.screen {
+            Screen::Fleet => &[
+                ("/", "filter"),
+                ("1-0 s", "sort"),
+                ("o", "order"),
+                ("Enter", "open"),
+                ("a", "assign"),
+                ("r", "refresh"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
+            Screen::Detail => &[
+                ("Esc", "back"),
+                ("w", "window"),
+                ("a", "assign"),
+                ("l", "state"),
+                ("t", "tag"),
+                ("n", "notes"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
+        }
+    };
+    let mut spans = Vec::new();
+    for (k, v) in hints {
+        spans.push(Span::styled(*k, bold()));
+        spans.push(Span::raw(format!(" {v}  ")));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A centred rectangle of at most `w` x `h` inside `area`.
+pub fn popup(area: Rect, w: u16, h: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
+    r
+}
