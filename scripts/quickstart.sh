@@ -5,7 +5,7 @@
 #   scripts/quickstart.sh            build (release), start rt-server on 127.0.0.1, create an admin,
 #                                    enroll this machine, simulate a fleet, open the console
 #   scripts/quickstart.sh --no-tui   the same without opening the console (scripts, CI)
-#   scripts/quickstart.sh --stop     stop the server started by this script
+#   scripts/quickstart.sh --stop     stop the server (and the live simulator) started by this script
 #   scripts/quickstart.sh --reset    stop the server, delete ./rt-data, start over
 #
 # Environment:
@@ -34,7 +34,7 @@ SEED=${RT_SIM_SEED:-42}
 TUI=1
 ACTION=run
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
 for arg in "$@"; do
   case "$arg" in
@@ -49,28 +49,35 @@ done
 say() { printf '\033[1mquickstart:\033[0m %s\n' "$*" >&2; }
 die() { printf 'quickstart: error: %s\n' "$*" >&2; exit 1; }
 
-# The pid of the server this script started, if it is still running.
-server_pid() {
+# The pid of a process this script started ($1: server or simulate; $2: its program name), if
+# it is still running.
+pid_of() {
   local pid
-  [ -f "$DATA/server.pid" ] || return 1
-  pid=$(cat "$DATA/server.pid" 2>/dev/null) || return 1
+  [ -f "$DATA/$1.pid" ] || return 1
+  pid=$(cat "$DATA/$1.pid" 2>/dev/null) || return 1
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  # Never signal a recycled pid that is not our server.
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null || echo rt-server)" = "rt-server" ] || return 1
+  # Never signal a recycled pid that is not ours.
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null || echo "$2")" = "$2" ] || return 1
   echo "$pid"
+}
+server_pid() { pid_of server rt-server; }
+
+stop_one() { # $1 server|simulate, $2 program name
+  local pid
+  if pid=$(pid_of "$1" "$2"); then
+    say "stopping $2 (pid $pid)"
+    kill "$pid"
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -0 "$pid" 2>/dev/null && die "$2 (pid $pid) did not stop; kill it by hand"
+    rm -f "$DATA/$1.pid"
+    return 0
+  fi
+  return 1
 }
 
 stop_server() {
-  local pid
-  if pid=$(server_pid); then
-    say "stopping rt-server (pid $pid)"
-    kill "$pid"
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && die "rt-server (pid $pid) did not stop; kill it by hand"
-    rm -f "$DATA/server.pid"
-  else
-    say "no rt-server started by quickstart is running"
-  fi
+  stop_one simulate rt-agent || true
+  stop_one server rt-server || say "no rt-server started by quickstart is running"
 }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
@@ -174,14 +181,34 @@ say "collecting and delivering a real sample from this machine"
 "${AGENT[@]}" collect
 "${AGENT[@]}" sync
 
-# 6. Simulated fleet.
+# 6. Simulated fleet: back-filled history, then live samples in the background (so the fleet
+#    stays online while you look, and laptops go offline at their local night).
 if [ -f "$DATA/.fleet-simulated" ]; then
-  say "the simulated fleet exists already (use --reset to start over)"
+  if pid=$(pid_of simulate rt-agent); then
+    say "the simulated fleet exists and keeps reporting (pid $pid, log $DATA/simulate.log)"
+  else
+    say "the simulated fleet exists (history only: it shows offline once its last report is 15 minutes old; --reset starts over)"
+  fi
 else
   say "simulating $DEVICES devices with $HISTORY of history, one sample every $INTERVAL (seed $SEED)"
   make_enroll_token
-  RT_ENROLL_TOKEN="$ENROLL_TOKEN" RT_TOKEN="$ADMIN_TOKEN" "${AGENT[@]}" simulate --devices "$DEVICES" --history "$HISTORY" \
-    --interval "$INTERVAL" --seed "$SEED" --server "$URL" --summary-json "$DATA/simulate-summary.json"
+  rm -f "$DATA/simulate-summary.json"
+  setsid env RT_ENROLL_TOKEN="$ENROLL_TOKEN" RT_TOKEN="$ADMIN_TOKEN" "${AGENT[@]}" simulate --devices "$DEVICES" \
+    --history "$HISTORY" --interval "$INTERVAL" --seed "$SEED" --server "$URL" --live \
+    --summary-json "$DATA/simulate-summary.json" >>"$DATA/simulate.log" 2>&1 </dev/null &
+  echo $! >"$DATA/simulate.pid"
+  started=$(date +%s)
+  until [ -s "$DATA/simulate-summary.json" ]; do
+    if ! pid_of simulate rt-agent >/dev/null; then
+      tail -n 20 "$DATA/simulate.log" >&2 || true
+      die "the simulator stopped early; its log is above and in $DATA/simulate.log"
+    fi
+    sleep 1
+    if [ $(( ($(date +%s) - started) % 10 )) = 0 ]; then
+      say "$(grep '^simulate:' "$DATA/simulate.log" | tail -n 1 || echo "simulating ($(( $(date +%s) - started )) s)")"
+    fi
+  done
+  grep '^simulate:' "$DATA/simulate.log" | grep -v 'devices, .* samples/s$' | tail -n 3 >&2 || true
   touch "$DATA/.fleet-simulated"
 fi
 
@@ -191,7 +218,8 @@ ResourceTracker is running on $URL (server log: $DATA/server.log).
   console:        RT_TUI_CONFIG_DIR=$DATA/console $BIN/rt-tui
   export samples: RT_TUI_CONFIG_DIR=$DATA/console $BIN/rt-tui export --format csv --since 24h
   admin password: $PWFILE
-  stop server:    scripts/quickstart.sh --stop
+  simulator log:  $DATA/simulate.log (live samples until --stop)
+  stop server:    scripts/quickstart.sh --stop   (stops the simulator too)
   start over:     scripts/quickstart.sh --reset
 
 EOF
