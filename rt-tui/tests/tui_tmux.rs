@@ -1,0 +1,171 @@
+//! The real `rt-tui` binary in an 80x24 tmux pane against a real rt-server: start, filter,
+//! open a device, assign it, quit — asserting on captured panes and on the server.
+//! tmux is required: this test fails (it does not skip) when tmux is missing.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use rt_core::api::DeviceDetail;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect(
+                "tmux must be installed to run the console end-to-end test (apt-get install tmux)",
+            )
+    }
+
+    fn capture(&self) -> String {
+        common::text(&self.cmd(&["capture-pane", "-p", "-t", "rt"]).stdout)
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "rt"];
+        args.extend_from_slice(keys);
+        let o = self.cmd(&args);
+        assert!(o.status.success(), "send-keys: {}", common::text(&o.stderr));
+    }
+
+    fn literal(&self, s: &str) {
+        let o = self.cmd(&["send-keys", "-t", "rt", "-l", s]);
+        assert!(o.status.success());
+    }
+
+    /// Waits until the pane shows `needle`; panics with the last capture otherwise.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let pane = self.capture();
+            if pane.contains(needle) {
+                return pane;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {needle:?}; pane:\n{pane}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn alive(&self) -> bool {
+        self.cmd(&["has-session", "-t", "rt"]).status.success()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_open_assign_quit_in_tmux() {
+    let f = common::fleet().await;
+    let cfg = tempfile::tempdir().unwrap();
+    let tmux = Tmux {
+        socket: format!("rt-test-{}", std::process::id()),
+    };
+    let shell_cmd = format!(
+        "env RT_SERVER_URL='{}' RT_TOKEN='{}' RT_TUI_CONFIG_DIR='{}' LANG=C.UTF-8 TERM=xterm-256color '{}' --refresh 2",
+        f.server.url,
+        f.server.admin_token,
+        cfg.path().display(),
+        common::BIN
+    );
+    let o = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "rt",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        &shell_cmd,
+    ]);
+    assert!(
+        o.status.success(),
+        "tmux new-session: {}",
+        common::text(&o.stderr)
+    );
+    // tmux may keep a default size until a client attaches; force 80x24.
+    let _ = tmux.cmd(&["resize-window", "-t", "rt", "-x", "80", "-y", "24"]);
+
+    // Fleet view with every device, the critical one first.
+    let pane = tmux.wait_for("idle-box");
+    assert!(pane.contains("4 of 4 shown"), "{pane}");
+    let crit_line = pane.lines().find(|l| l.contains("crit-box")).unwrap();
+    assert!(crit_line.starts_with("CRIT"), "{pane}");
+
+    // Filter to the critical devices.
+    tmux.keys(&["/"]);
+    tmux.literal("health:critical");
+    tmux.keys(&["Enter"]);
+    let pane = tmux.wait_for("1 of 4 shown");
+    assert!(
+        pane.contains("crit-box") && !pane.contains("calm-box"),
+        "{pane}"
+    );
+
+    // Open it: health reasons, 24 h sparklines, events.
+    tmux.keys(&["Enter"]);
+    let pane = tmux.wait_for("Recent events");
+    assert!(pane.contains("crit-box (id"), "{pane}");
+    assert!(pane.contains("[24h]"), "{pane}");
+    let pane = tmux.wait_for("CPU     ");
+    assert!(pane.contains("Health CRIT"), "{pane}");
+
+    // Assign it to alice, confirming.
+    tmux.keys(&["a"]);
+    tmux.wait_for("Assign to");
+    tmux.literal("alice");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Assign crit-box to alice?");
+    tmux.keys(&["y"]);
+    let pane = tmux.wait_for("done: assign crit-box to alice");
+    assert!(pane.contains("User alice"), "{pane}");
+
+    // The server agrees.
+    let id = f.devices[0].0;
+    let d: DeviceDetail = reqwest::Client::new()
+        .get(format!("{}/api/v1/devices/{id}", f.server.url))
+        .bearer_auth(&f.server.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d.summary.assignee.as_deref(), Some("alice"));
+
+    // Help, back to the fleet, quit: the process ends and the session with it.
+    tmux.keys(&["?"]);
+    tmux.wait_for("Any key closes this help");
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["Escape"]);
+    let pane = tmux.wait_for("1 of 4 shown");
+    let line = pane.lines().find(|l| l.contains("crit-box")).unwrap();
+    assert!(line.contains("alice"), "{pane}");
+    tmux.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tmux.alive() {
+        assert!(
+            Instant::now() < deadline,
+            "rt-tui did not quit on q:\n{}",
+            tmux.capture()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(tmux);
+    f.server.stop().await;
+}
