@@ -64,3 +64,15 @@ pub fn collect_into_queue(
     st.save(sd)?;
     Ok(sample)
 }
+
+/// Writes command output to stdout; a closed pipe (`rt-agent queue | head`) is not an error.
+pub fn print_out(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write to standard output")
+        }
+        _ => Ok(()),
+    }
+}

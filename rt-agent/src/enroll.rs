@@ -26,7 +26,11 @@ pub enum EnrollAuth {
 /// Checks that `url` is an http(s) URL and returns it without a trailing slash.
 pub fn normalize_server_url(url: &str) -> Result<String> {
     let u = url.trim().trim_end_matches('/');
-    if !(u.starts_with("http://") || u.starts_with("https://")) || u.len() <= "https://".len() - 1 {
+    let host = u
+        .strip_prefix("http://")
+        .or_else(|| u.strip_prefix("https://"))
+        .unwrap_or("");
+    if host.is_empty() {
         bail!(
             "server URL {url:?} must start with http:// or https:// (e.g. https://rt.example.com)"
         );
@@ -185,5 +189,6 @@ mod tests {
         );
         assert!(normalize_server_url("127.0.0.1:8080").is_err());
         assert!(normalize_server_url("ftp://x").is_err());
+        assert!(normalize_server_url("https://").is_err());
     }
 }

@@ -458,7 +458,11 @@ pub async fn sync_once(
         outcome: SyncOutcome::Drained,
     };
     let now = Utc::now();
-    if let Some(msg) = state.auth_failure.as_ref().filter(|_| !opts.ignore_auth_failure) {
+    if let Some(msg) = state
+        .auth_failure
+        .as_ref()
+        .filter(|_| !opts.ignore_auth_failure)
+    {
         report.outcome = SyncOutcome::AuthFailed {
             message: msg.clone(),
         };
@@ -514,7 +518,7 @@ pub async fn sync_once(
                 report.outcome = SyncOutcome::BackingOff { until, reason };
                 break;
             }
-                Next::StopAuth(message) => {
+            Next::StopAuth(message) => {
                 report.outcome = SyncOutcome::AuthFailed { message };
                 break;
             }

@@ -46,7 +46,7 @@ fn crash_child_appender() {
         writeln!(out, "C {seq}").unwrap();
         out.flush().unwrap();
         // Every 7th append also acks the oldest record, so kills land in ack/compaction too.
-        if seq % 7 == 0 {
+        if seq.is_multiple_of(7) {
             let oldest = q.seqs()[0];
             writeln!(out, "I {oldest}").unwrap();
             out.flush().unwrap();
@@ -72,7 +72,13 @@ fn kill_minus_nine_never_loses_a_committed_record() {
     let started = Instant::now();
     for round in 0..rounds {
         let mut child = Command::new(&exe)
-            .args(["--exact", "crash_child_appender", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "crash_child_appender",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, &dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -89,16 +95,20 @@ fn kill_minus_nine_never_loses_a_committed_record() {
             }
         });
         // Wait until the child opened the queue, then let it run a random while.
-        // (libtest prints its own lines first.)
-        let ready = loop {
-            let line = rx.recv_timeout(Duration::from_secs(30)).unwrap();
-            if line.starts_with("READY") {
-                break line;
+        // (libtest prints its own text first, on the same line.)
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let next: u64 = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx.recv_timeout(left).expect("child never became ready");
+            if let Some(i) = line.find("READY ") {
+                break line[i + 6..].trim().parse().unwrap();
             }
         };
-        let next: u64 = ready.rsplit(' ').next().unwrap().parse().unwrap();
-        assert!(next > max_committed, "round {round}: seq {next} would reuse a committed seq");
-        std::thread::sleep(Duration::from_micros(rand::random::<u64>() % 60_000));
+        assert!(
+            next > max_committed,
+            "round {round}: seq {next} would reuse a committed seq"
+        );
+        std::thread::sleep(Duration::from_micros(rand::random::<u64>() % 150_000));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         reader.join().unwrap();
@@ -129,7 +139,11 @@ fn kill_minus_nine_never_loses_a_committed_record() {
             .collect();
         expect.retain(|seq, _| got.contains_key(seq) || !maybe_acked.contains(seq));
         for (seq, p) in &expect {
-            assert_eq!(got.get(seq), Some(p), "round {round}: committed seq {seq} lost or changed");
+            assert_eq!(
+                got.get(seq),
+                Some(p),
+                "round {round}: committed seq {seq} lost or changed"
+            );
         }
         // Anything beyond what the parent saw is either the last record (committed, report
         // lost with the kill) or an ack that completed before the kill: never a stranger.
@@ -149,7 +163,10 @@ fn kill_minus_nine_never_loses_a_committed_record() {
             }
         }
     }
-    assert!(max_committed > rounds as u64, "the child made progress ({max_committed} appends)");
+    assert!(
+        max_committed > rounds as u64,
+        "the child made progress ({max_committed} appends)"
+    );
     assert!(acked_max > 0);
     eprintln!(
         "{rounds} kills, {max_committed} appends, {} live, {:?}",

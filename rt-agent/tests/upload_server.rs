@@ -70,7 +70,10 @@ fn open_queue(a: &Agent) -> Queue {
 fn queue_samples(q: &mut Queue, n: usize) -> Vec<u64> {
     (0..n)
         .map(|i| {
-            let mut s = Sample::example(0, Utc::now() - chrono::Duration::seconds(60 - i as i64 % 60));
+            let mut s = Sample::example(
+                0,
+                Utc::now() - chrono::Duration::seconds(60 - i as i64 % 60),
+            );
             q.append_sample(&mut s).unwrap()
         })
         .collect()
@@ -113,7 +116,11 @@ async fn stored_seqs(server: &TestServer, device_id: i64) -> Vec<u64> {
     let mut v: Vec<u64> = body
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"].as_u64().unwrap())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
     v.sort_unstable();
     v
@@ -131,7 +138,9 @@ async fn live_collections_drain_to_the_server() {
     rt_agent::agent::collect_into_queue(&a.sd, &mut c, &mut q).unwrap();
     queue_samples(&mut q, 3);
     let up = uploader(&server.url, &a, Duration::from_secs(10));
-    let rep = sync_once(&a.sd, &mut q, &up, SyncOptions::default()).await.unwrap();
+    let rep = sync_once(&a.sd, &mut q, &up, SyncOptions::default())
+        .await
+        .unwrap();
     assert_eq!(rep.outcome, SyncOutcome::Drained);
     assert_eq!((rep.acked, rep.remaining, rep.quarantined), (5, 0, 0));
     assert!(q.is_empty());
@@ -174,22 +183,32 @@ async fn a_backlog_from_while_the_server_was_down_arrives_exactly_once() {
 
     let seqs = queue_samples(&mut q, 100);
     assert_eq!(seqs, (2..=101).collect::<Vec<_>>());
-    let rep = sync_once(&a.sd, &mut q, &up, SyncOptions::default()).await.unwrap();
-    assert!(matches!(rep.outcome, SyncOutcome::BackingOff { .. }), "{rep:?}");
+    let rep = sync_once(&a.sd, &mut q, &up, SyncOptions::default())
+        .await
+        .unwrap();
+    assert!(
+        matches!(rep.outcome, SyncOutcome::BackingOff { .. }),
+        "{rep:?}"
+    );
     assert_eq!(q.len(), 100, "nothing leaves the queue without an ack");
     let st = UploadState::load(&a.sd).unwrap();
     assert_eq!(st.server_reachable, Some(false));
     assert_eq!(st.consecutive_failures, 1);
     assert!(st.backing_off(Utc::now()), "backoff is persisted");
     // A scheduled attempt respects the backoff without touching the network.
-    let rep = sync_once(&a.sd, &mut q, &up, SyncOptions::default()).await.unwrap();
+    let rep = sync_once(&a.sd, &mut q, &up, SyncOptions::default())
+        .await
+        .unwrap();
     assert_eq!(rep.batches, 0);
 
     let server = TestServer::start_in(data.path(), addr).await.unwrap();
     let rep = sync_once(&a.sd, &mut q, &up, NOW).await.unwrap();
     assert_eq!(rep.outcome, SyncOutcome::Drained);
     assert_eq!(rep.acked, 100);
-    assert_eq!(stored_seqs(&server, a.device_id).await, (1..=101).collect::<Vec<_>>());
+    assert_eq!(
+        stored_seqs(&server, a.device_id).await,
+        (1..=101).collect::<Vec<_>>()
+    );
     let st = UploadState::load(&a.sd).unwrap();
     assert_eq!(st.consecutive_failures, 0);
     assert!(!st.backing_off(Utc::now()));
@@ -202,7 +221,9 @@ async fn a_backlog_from_while_the_server_was_down_arrives_exactly_once() {
 enum Fault {
     Pass,
     Status500,
-    TooMany { retry_after_s: u64 },
+    TooMany {
+        retry_after_s: u64,
+    },
     /// Forward, let the server commit and answer, then close without answering.
     DropAfterForward,
     /// Forward, hold the server's answer this long, then send it.
@@ -231,7 +252,11 @@ impl Proxy {
                 });
             }
         });
-        Proxy { url, fault, forwarded }
+        Proxy {
+            url,
+            fault,
+            forwarded,
+        }
     }
 
     fn set(&self, f: Fault) {
@@ -283,10 +308,16 @@ async fn handle(
         )
     };
     match mode {
-        Fault::Status500 => return c.write_all(canned("500 Internal Server Error", "").as_bytes()).await,
+        Fault::Status500 => {
+            return c
+                .write_all(canned("500 Internal Server Error", "").as_bytes())
+                .await;
+        }
         Fault::TooMany { retry_after_s } => {
             let extra = format!("retry-after: {retry_after_s}\r\n");
-            return c.write_all(canned("429 Too Many Requests", &extra).as_bytes()).await;
+            return c
+                .write_all(canned("429 Too Many Requests", &extra).as_bytes())
+                .await;
         }
         _ => {}
     }
@@ -322,7 +353,10 @@ async fn faults_between_agent_and_server_never_lose_or_double_a_sample() {
     // 500: back off, keep everything.
     proxy.set(Fault::Status500);
     let rep = sync_once(&a.sd, &mut q, &up, NOW).await.unwrap();
-    assert!(matches!(&rep.outcome, SyncOutcome::BackingOff { reason, .. } if reason.contains("server error")), "{rep:?}");
+    assert!(
+        matches!(&rep.outcome, SyncOutcome::BackingOff { reason, .. } if reason.contains("server error")),
+        "{rep:?}"
+    );
     assert_eq!(q.len(), 5);
     assert_eq!(UploadState::load(&a.sd).unwrap().consecutive_failures, 1);
 
@@ -334,14 +368,20 @@ async fn faults_between_agent_and_server_never_lose_or_double_a_sample() {
         panic!("429 must back off: {rep:?}")
     };
     let wait = (until - before).num_milliseconds();
-    assert!((6_000..=9_000).contains(&wait), "Retry-After 7 s honoured, got {wait} ms");
+    assert!(
+        (6_000..=9_000).contains(&wait),
+        "Retry-After 7 s honoured, got {wait} ms"
+    );
     assert_eq!(q.len(), 5);
     assert!(stored_seqs(&server, a.device_id).await.is_empty());
 
     // The server stores the batch but the answer is lost: the agent keeps the samples...
     proxy.set(Fault::DropAfterForward);
     let rep = sync_once(&a.sd, &mut q, &up, NOW).await.unwrap();
-    assert!(matches!(rep.outcome, SyncOutcome::BackingOff { .. }), "{rep:?}");
+    assert!(
+        matches!(rep.outcome, SyncOutcome::BackingOff { .. }),
+        "{rep:?}"
+    );
     assert_eq!(q.len(), 5);
     assert_eq!(stored_seqs(&server, a.device_id).await, vec![1, 2, 3, 4, 5]);
     // ...and the resend is acknowledged as duplicates, not stored twice.
@@ -355,12 +395,18 @@ async fn faults_between_agent_and_server_never_lose_or_double_a_sample() {
     queue_samples(&mut q, 2);
     proxy.set(Fault::Delay(Duration::from_millis(3000)));
     let rep = sync_once(&a.sd, &mut q, &up, NOW).await.unwrap();
-    assert!(matches!(&rep.outcome, SyncOutcome::BackingOff { reason, .. } if reason.contains("timed out")), "{rep:?}");
+    assert!(
+        matches!(&rep.outcome, SyncOutcome::BackingOff { reason, .. } if reason.contains("timed out")),
+        "{rep:?}"
+    );
     assert_eq!(q.len(), 2);
     proxy.set(Fault::Pass);
     let rep = sync_once(&a.sd, &mut q, &up, NOW).await.unwrap();
     assert_eq!(rep.outcome, SyncOutcome::Drained);
-    assert_eq!(stored_seqs(&server, a.device_id).await, (1..=7).collect::<Vec<_>>());
+    assert_eq!(
+        stored_seqs(&server, a.device_id).await,
+        (1..=7).collect::<Vec<_>>()
+    );
     assert!(*proxy.forwarded.lock().unwrap() >= 4);
     server.stop().await;
 }
@@ -383,10 +429,17 @@ async fn a_sample_the_server_rejects_is_quarantined_with_its_reason() {
     let quarantined = read_quarantine(&a.sd.quarantine_path());
     assert_eq!(quarantined.len(), 1, "never silently deleted");
     assert_eq!(quarantined[0].seq, bad_seq);
-    assert!(quarantined[0].reason.contains("usage_pct"), "{}", quarantined[0].reason);
+    assert!(
+        quarantined[0].reason.contains("usage_pct"),
+        "{}",
+        quarantined[0].reason
+    );
     assert_eq!(quarantined[0].sample["cpu"]["usage_pct"], 250.0);
     assert_eq!(q.stats().quarantined_total, 1);
-    let stored: BTreeSet<u64> = stored_seqs(&server, a.device_id).await.into_iter().collect();
+    let stored: BTreeSet<u64> = stored_seqs(&server, a.device_id)
+        .await
+        .into_iter()
+        .collect();
     assert_eq!(stored, [1, 2, 4, 5].into_iter().collect());
     server.stop().await;
 }
@@ -406,7 +459,10 @@ async fn a_revoked_token_stops_uploads_and_keeps_the_data() {
         panic!("expected an auth failure: {rep:?}")
     };
     assert!(message.contains("rt-agent enroll"), "{message}");
-    assert!(message.contains("revoked"), "the server's reason is shown: {message}");
+    assert!(
+        message.contains("revoked"),
+        "the server's reason is shown: {message}"
+    );
     assert_eq!(q.len(), 3, "data kept for after re-enrollment");
     // Later attempts stop before the network until the device is enrolled again.
     let rep = sync_once(&a.sd, &mut q, &up, NOW).await.unwrap();
@@ -428,7 +484,9 @@ async fn a_revoked_token_stops_uploads_and_keeps_the_data() {
     .unwrap();
     assert!(again.re_enrolled);
     let up = Uploader::from_state(&a.sd, UploadConfig::default()).unwrap();
-    let rep = sync_once(&a.sd, &mut q, &up, SyncOptions::default()).await.unwrap();
+    let rep = sync_once(&a.sd, &mut q, &up, SyncOptions::default())
+        .await
+        .unwrap();
     assert_eq!(rep.outcome, SyncOutcome::Drained);
     assert_eq!(stored_seqs(&server, a.device_id).await, vec![1, 2, 3]);
     server.stop().await;

@@ -8,7 +8,7 @@ use crate::upload::{SyncOptions, SyncOutcome, UploadConfig, Uploader, sync_once}
 pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<i32> {
     if args.print {
         let sample = collect_sample(&CollectContext::default())?;
-        println!("{}", serde_json::to_string_pretty(&sample)?);
+        agent::print_out(&format!("{}\n", serde_json::to_string_pretty(&sample)?))?;
         return Ok(0);
     }
     let sd = agent::state_dir(global);

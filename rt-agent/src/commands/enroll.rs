@@ -1,6 +1,5 @@
-//! `rt-agent enroll`: the non-interactive path (flags / environment) for mass deployment.
-//! The interactive wizard is a separate piece; until it lands, a terminal user is told to pass
-//! `--non-interactive`.
+//! `rt-agent enroll`: without `--non-interactive` the wizard (`crate::wizard`) runs; with it,
+//! everything comes from flags / environment for mass deployment (this file).
 
 use crate::agent;
 use crate::cli::{EnrollArgs, GlobalArgs, InstallArgs};
@@ -23,7 +22,9 @@ pub fn run(global: &GlobalArgs, args: &EnrollArgs) -> anyhow::Result<i32> {
         (Some(t), None) => EnrollAuth::Token(Secret::new(t.trim())),
         (None, Some(u)) => {
             if !args.password_stdin {
-                bail!("--username needs --password-stdin (the password is read from standard input)");
+                bail!(
+                    "--username needs --password-stdin (the password is read from standard input)"
+                );
             }
             let mut line = String::new();
             std::io::stdin()
@@ -39,7 +40,9 @@ pub fn run(global: &GlobalArgs, args: &EnrollArgs) -> anyhow::Result<i32> {
             }
         }
         (Some(_), Some(_)) => bail!("use either --token or --username, not both"),
-        (None, None) => bail!("--token T or --username U --password-stdin is required with --non-interactive"),
+        (None, None) => {
+            bail!("--token T or --username U --password-stdin is required with --non-interactive")
+        }
     };
     let store_kind: StoreKind = args
         .credential_store
@@ -74,7 +77,11 @@ pub fn run(global: &GlobalArgs, args: &EnrollArgs) -> anyhow::Result<i32> {
     println!(
         "enrolled: device {} ({}) with {}; collection every {}s; token in the {} store; state in {}",
         resp.device_id,
-        if resp.re_enrolled { "re-enrolled, history kept" } else { "new" },
+        if resp.re_enrolled {
+            "re-enrolled, history kept"
+        } else {
+            "new"
+        },
         conf.server_url,
         conf.collection_interval_s,
         match conf.credential_store {
@@ -93,11 +100,15 @@ pub fn run(global: &GlobalArgs, args: &EnrollArgs) -> anyhow::Result<i32> {
         match crate::commands::install::run(global, &ia) {
             Ok(0) => {}
             Ok(code) => {
-                eprintln!("rt-agent: enrolled, but installing the schedule failed; run `rt-agent install` again");
+                eprintln!(
+                    "rt-agent: enrolled, but installing the schedule failed; run `rt-agent install` again"
+                );
                 return Ok(code);
             }
             Err(e) => {
-                eprintln!("rt-agent: enrolled, but installing the schedule failed: {e:#}; run `rt-agent install`");
+                eprintln!(
+                    "rt-agent: enrolled, but installing the schedule failed: {e:#}; run `rt-agent install`"
+                );
                 return Ok(1);
             }
         }

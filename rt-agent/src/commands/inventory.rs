@@ -7,7 +7,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 pub fn run(_global: &GlobalArgs, args: &InventoryArgs) -> anyhow::Result<i32> {
     let inv = collect_inventory();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&inv)?);
+        crate::agent::print_out(&format!("{}\n", serde_json::to_string_pretty(&inv)?))?;
         return Ok(0);
     }
     let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
@@ -44,6 +44,6 @@ pub fn run(_global: &GlobalArgs, args: &InventoryArgs) -> anyhow::Result<i32> {
             ),
         ]);
     }
-    println!("{t}");
+    crate::agent::print_out(&format!("{t}\n"))?;
     Ok(0)
 }

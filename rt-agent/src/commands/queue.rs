@@ -19,26 +19,27 @@ pub fn run(global: &GlobalArgs, args: &QueueArgs) -> anyhow::Result<i32> {
                 "seq": e.seq, "reason": e.reason, "quarantined_at": e.quarantined_at
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        agent::print_out(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
         return Ok(0);
     }
-    print!("{}", render(&st));
-    println!("directory     {}", sd.queue_dir().display());
+    let mut out = render(&st);
+    out.push_str(&format!("directory     {}\n", sd.queue_dir().display()));
     if !quarantine.is_empty() {
-        println!(
-            "quarantine    {} ({} entries)",
+        out.push_str(&format!(
+            "quarantine    {} ({} entries)\n",
             sd.quarantine_path().display(),
             quarantine.len()
-        );
+        ));
         for e in quarantine.iter().rev().take(5) {
-            println!(
-                "  seq {:<8} {}  {}",
+            out.push_str(&format!(
+                "  seq {:<8} {}  {}\n",
                 e.seq,
                 e.quarantined_at.format("%Y-%m-%d %H:%M"),
                 e.reason
-            );
+            ));
         }
     }
+    agent::print_out(&out)?;
     Ok(0)
 }
 

@@ -48,7 +48,10 @@ pub fn gather(sd: &StateDir, now: DateTime<Utc>) -> Status {
         Some(c) => match sd.credential_store(c.credential_store) {
             Ok(o) => {
                 let present = matches!(o.store.get(), Ok(Some(_)));
-                (Some(format!("{} ({})", o.store.kind(), o.store.location())), present)
+                (
+                    Some(format!("{} ({})", o.store.kind(), o.store.location())),
+                    present,
+                )
             }
             Err(e) => (Some(format!("unavailable: {e:#}")), false),
         },
@@ -73,7 +76,10 @@ pub fn gather(sd: &StateDir, now: DateTime<Utc>) -> Status {
             }
             let interval = i64::from(c.collection_interval_s.max(60));
             match upload.last_collection_at {
-                None => attention.push("no sample collected yet (is the schedule installed? `rt-agent install`)".into()),
+                None => attention.push(
+                    "no sample collected yet (is the schedule installed? `rt-agent install`)"
+                        .into(),
+                ),
                 Some(t) if (now - t).num_seconds() > 3 * interval => attention.push(format!(
                     "last collection {} ago (interval {}s): is the schedule running?",
                     human(now - t),
@@ -97,7 +103,10 @@ pub fn gather(sd: &StateDir, now: DateTime<Utc>) -> Status {
     if let Some(q) = &queue
         && q.dropped_since_upload > 0
     {
-        attention.push(format!("queue full: {} sample(s) dropped since the last upload", q.dropped_since_upload));
+        attention.push(format!(
+            "queue full: {} sample(s) dropped since the last upload",
+            q.dropped_since_upload
+        ));
     }
     Status {
         enrolled: conf.is_some(),
@@ -138,25 +147,64 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<i32> {
         1
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&st)?);
+        agent::print_out(&format!("{}\n", serde_json::to_string_pretty(&st)?))?;
         return Ok(code);
     }
     let t = |d: Option<DateTime<Utc>>| {
-        d.map(|d| format!("{} ({} ago)", d.format("%Y-%m-%d %H:%M:%S UTC"), human(now - d)))
-            .unwrap_or_else(|| "never".into())
+        d.map(|d| {
+            format!(
+                "{} ({} ago)",
+                d.format("%Y-%m-%d %H:%M:%S UTC"),
+                human(now - d)
+            )
+        })
+        .unwrap_or_else(|| "never".into())
     };
+    let mut out = String::new();
+    macro_rules! outln {
+        ($o:ident, $($arg:tt)*) => {{
+            $o.push_str(&format!($($arg)*));
+            $o.push('\n');
+        }};
+    }
     let o = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
-    println!("enrolled          {}", if st.enrolled { "yes" } else { "no" });
-    println!("state directory   {}", st.state_dir);
-    println!("server            {}", o(&st.server));
-    println!("device id         {}", st.device_id.map(|d| d.to_string()).unwrap_or_else(|| "-".into()));
-    println!("device name       {}", o(&st.device_name));
-    println!("interval          {}", st.collection_interval_s.map(|i| format!("{i}s")).unwrap_or_else(|| "-".into()));
-    println!("credential store  {}{}", o(&st.credential_store), if st.enrolled && !st.token_present { " (token missing)" } else { "" });
-    println!("last collection   {}", t(st.upload.last_collection_at));
-    println!("last upload       {}", t(st.upload.last_success_at));
-    println!("last attempt      {}", t(st.upload.last_attempt_at));
-    println!(
+    outln!(
+        out,
+        "enrolled          {}",
+        if st.enrolled { "yes" } else { "no" }
+    );
+    outln!(out, "state directory   {}", st.state_dir);
+    outln!(out, "server            {}", o(&st.server));
+    outln!(
+        out,
+        "device id         {}",
+        st.device_id
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "-".into())
+    );
+    outln!(out, "device name       {}", o(&st.device_name));
+    outln!(
+        out,
+        "interval          {}",
+        st.collection_interval_s
+            .map(|i| format!("{i}s"))
+            .unwrap_or_else(|| "-".into())
+    );
+    outln!(
+        out,
+        "credential store  {}{}",
+        o(&st.credential_store),
+        if st.enrolled && !st.token_present {
+            " (token missing)"
+        } else {
+            ""
+        }
+    );
+    outln!(out, "last collection   {}", t(st.upload.last_collection_at));
+    outln!(out, "last upload       {}", t(st.upload.last_success_at));
+    outln!(out, "last attempt      {}", t(st.upload.last_attempt_at));
+    outln!(
+        out,
         "server reachable  {}",
         match st.upload.server_reachable {
             Some(true) => "yes (last attempt)",
@@ -164,7 +212,8 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<i32> {
             None => "unknown",
         }
     );
-    println!(
+    outln!(
+        out,
         "backoff           {}",
         match (st.backing_off, st.upload.next_attempt_at) {
             (true, Some(t)) => format!(
@@ -176,22 +225,26 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<i32> {
         }
     );
     if let Some(q) = &st.queue {
-        println!(
+        outln!(
+            out,
             "queue             {} sample(s), {} bytes, oldest {}, dropped {}, quarantined {}",
             q.depth,
             q.bytes,
-            q.oldest.map(|d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_else(|| "-".into()),
+            q.oldest
+                .map(|d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                .unwrap_or_else(|| "-".into()),
             q.dropped_total,
             q.quarantined_total
         );
     }
-    println!("scheduler         {}", st.scheduler);
+    outln!(out, "scheduler         {}", st.scheduler);
     if st.attention.is_empty() {
-        println!("attention         none");
+        outln!(out, "attention         none");
     } else {
         for a in &st.attention {
-            println!("attention         {a}");
+            outln!(out, "attention         {a}");
         }
     }
+    agent::print_out(&out)?;
     Ok(code)
 }
