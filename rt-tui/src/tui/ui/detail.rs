@@ -82,11 +82,11 @@ pub fn lines(ds: &DetailState, app: &App, width: u16) -> Vec<Line<'static>> {
     out.push(Line::from(h));
     out.push(Line::from(vec![
         Span::styled("State ", bold()),
-        Span::raw(format!("{:<10}", s.lifecycle_state.as_str())),
+        Span::raw(format!("{:<10} ", s.lifecycle_state.as_str())),
         Span::styled("User ", bold()),
-        Span::raw(format!("{:<10}", s.assignee.as_deref().unwrap_or("-"))),
+        Span::raw(format!("{:<10} ", s.assignee.as_deref().unwrap_or("-"))),
         Span::styled("Tag ", bold()),
-        Span::raw(format!("{:<10}", s.asset_tag.as_deref().unwrap_or("-"))),
+        Span::raw(format!("{:<10} ", s.asset_tag.as_deref().unwrap_or("-"))),
         Span::styled("Seen ", bold()),
         Span::raw(relative_time(s.last_seen, app.now)),
     ]));

@@ -46,8 +46,28 @@ fn header_cell(label: &str, key: SortKey, app: &App) -> Cell<'static> {
 
 pub fn render(f: &mut Frame, area: Rect, app: &App) {
     let t = app.theme;
-    let [filter_area, table_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    // On narrow screens the WHY column does not fit: the selected device's reasons get a line.
+    let why_line = area.width < 120;
+    let [filter_area, table_area, why_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(u16::from(why_line)),
+    ])
+    .areas(area);
+    if why_line && let Some(d) = app.selected_device() {
+        let reasons = if d.health.reasons.is_empty() {
+            "no problems".to_string()
+        } else {
+            d.health.reasons.join("; ")
+        };
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(format!("{}: ", d.name), bold()),
+                Span::raw(truncate(&reasons, area.width as usize, t.ascii)),
+            ])),
+            why_area,
+        );
+    }
 
     // Filter line: what is applied, how many match, or why the text does not parse.
     let mut spans = vec![Span::styled("Filter: ", bold())];

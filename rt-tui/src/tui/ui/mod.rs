@@ -42,6 +42,7 @@ pub fn fleet_table_rows(app: &App, height: u16) -> usize {
         + u16::from(app.status.is_some())
         + 1 // footer
         + 1 // filter line
-        + 1; // table header
+        + 1 // table header
+        + 1; // reasons of the selected device (narrow screens; harmless on wide ones)
     height.saturating_sub(fixed).max(1) as usize
 }
