@@ -585,6 +585,7 @@ fn summary(a: &Answers, store_kind: StoreKind, state: &StateDir) {
         .map(|k| k.to_string())
         .unwrap_or_else(|| "none".into());
     let store = match store_kind {
+        StoreKind::Auto if scheduler::is_privileged() => "0600 file in the state directory",
         StoreKind::Auto => "OS keyring when usable, else a 0600 file",
         StoreKind::Keyring => "OS keyring",
         StoreKind::File => "0600 file",

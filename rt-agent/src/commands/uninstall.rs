@@ -18,6 +18,13 @@ pub fn run(global: &GlobalArgs, args: &UninstallArgs) -> anyhow::Result<i32> {
     }
     if args.purge {
         purge(&state)?;
+        if let Ok(exe) = std::env::current_exe() {
+            println!(
+                "the program itself stays at {}; delete it with `rm {}` (or the Programs list on Windows)",
+                exe.display(),
+                exe.display()
+            );
+        }
     }
     Ok(0)
 }
@@ -36,10 +43,11 @@ pub fn purge(state: &StateDir) -> anyhow::Result<()> {
         .ok()
         .flatten()
         .map(|c| c.credential_store);
-    for kind in [kind, Some(rt_core::credstore::StoreKind::File)]
-        .into_iter()
-        .flatten()
-    {
+    let mut kinds = vec![rt_core::credstore::StoreKind::File];
+    if let Some(k) = kind.filter(|k| *k != rt_core::credstore::StoreKind::File) {
+        kinds.insert(0, k);
+    }
+    for kind in kinds {
         if let Ok(opened) = state.credential_store(kind) {
             match opened.store.delete() {
                 Ok(()) => println!(
