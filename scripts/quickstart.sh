@@ -46,7 +46,11 @@ for arg in "$@"; do
   esac
 done
 
-say() { printf '\033[1mquickstart:\033[0m %s\n' "$*" >&2; }
+if [ -t 2 ] && [ -z "${NO_COLOR:-}" ]; then
+  say() { printf '\033[1mquickstart:\033[0m %s\n' "$*" >&2; }
+else
+  say() { printf 'quickstart: %s\n' "$*" >&2; }
+fi
 die() { printf 'quickstart: error: %s\n' "$*" >&2; exit 1; }
 
 # The pid of a process this script started ($1: server or simulate; $2: its program name), if
@@ -208,7 +212,7 @@ else
       say "$(grep '^simulate:' "$DATA/simulate.log" | tail -n 1 || echo "simulating ($(( $(date +%s) - started )) s)")"
     fi
   done
-  grep '^simulate:' "$DATA/simulate.log" | grep -v 'devices, .* samples/s$' | tail -n 3 >&2 || true
+  grep '^simulate:' "$DATA/simulate.log" | grep -v 'devices, .* samples/s$' | grep -v '^simulate: live' | tail -n 2 >&2 || true
   touch "$DATA/.fleet-simulated"
 fi
 
