@@ -326,6 +326,16 @@ impl Queue {
         Ok(())
     }
 
+    fn writable(&self) -> Result<(), QueueError> {
+        if self.read_only {
+            return Err(QueueError::Meta {
+                path: self.dir.clone(),
+                message: "the queue was opened read-only".into(),
+            });
+        }
+        Ok(())
+    }
+
     /// What the last open repaired.
     pub fn recovery(&self) -> &Recovery {
         &self.recovery
@@ -364,6 +374,7 @@ impl Queue {
         collected_at: DateTime<Utc>,
         make_payload: impl FnOnce(u64) -> Vec<u8>,
     ) -> Result<u64, QueueError> {
+        self.writable()?;
         let seq = self.next_seq;
         let payload = make_payload(seq);
         if payload.len() > MAX_PAYLOAD as usize {
@@ -538,6 +549,7 @@ impl Queue {
     /// Removes records (those not live are ignored), persists the bookkeeping, then deletes
     /// segment files that hold no live record.
     pub fn remove(&mut self, seqs: &[u64], why: Removal) -> Result<u64, QueueError> {
+        self.writable()?;
         let mut n = 0u64;
         let mut removed: Vec<u64> = Vec::new();
         for s in seqs {

@@ -247,6 +247,26 @@ fn queue_files_are_private() {
 }
 
 #[test]
+fn a_read_only_view_sees_the_queue_but_cannot_change_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut q = Queue::open(tmp.path(), cfg_small()).unwrap();
+    q.append_with(Utc::now(), |s| payload(s, 5)).unwrap();
+    // The writer still holds the queue; a reader (status, `rt-agent queue`) is not blocked.
+    let mut ro = Queue::open_read_only(tmp.path(), cfg_small()).unwrap();
+    assert_eq!(ro.stats().depth, 1);
+    assert!(ro.append_with(Utc::now(), |s| payload(s, 5)).is_err());
+    assert!(ro.ack(&[1]).is_err());
+    // A second writer is refused with a message that says why.
+    let err = Queue::open_waiting(tmp.path(), cfg_small(), std::time::Duration::ZERO).unwrap_err();
+    assert!(
+        err.to_string().contains("in use by another rt-agent"),
+        "{err}"
+    );
+    drop(q);
+    assert!(Queue::open_waiting(tmp.path(), cfg_small(), std::time::Duration::ZERO).is_ok());
+}
+
+#[test]
 fn unreadable_meta_is_rebuilt_from_segments() {
     let tmp = tempfile::tempdir().unwrap();
     let mut q = Queue::open(tmp.path(), cfg_small()).unwrap();
