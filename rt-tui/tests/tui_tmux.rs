@@ -156,6 +156,18 @@ async fn filter_open_assign_quit_in_tmux() {
     let pane = tmux.wait_for("1 of 4 shown");
     let line = pane.lines().find(|l| l.contains("crit-box")).unwrap();
     assert!(line.contains("alice"), "{pane}");
+
+    // The server dies: the console says so, keeps the last data and stays responsive.
+    f.server.stop().await;
+    let pane = tmux.wait_for("RECONNECTING");
+    assert!(pane.contains("showing data from"), "{pane}");
+    assert!(
+        pane.contains("crit-box") && pane.contains("alice"),
+        "{pane}"
+    );
+    tmux.keys(&["?"]);
+    tmux.wait_for("Any key closes this help");
+    tmux.keys(&["Escape"]);
     tmux.keys(&["q"]);
     let deadline = Instant::now() + Duration::from_secs(10);
     while tmux.alive() {
@@ -167,5 +179,4 @@ async fn filter_open_assign_quit_in_tmux() {
         std::thread::sleep(Duration::from_millis(100));
     }
     drop(tmux);
-    f.server.stop().await;
 }
