@@ -544,6 +544,7 @@ async fn export_of_100k_samples_as_csv_equals_what_is_stored() {
         "exp-1".to_string(),
         "'=cmd|' /C calc'!A0, \"quoted\"".to_string(),
     ];
+    let mut batches: Vec<(String, Vec<Sample>)> = Vec::new();
     for (i, d) in devs.iter().enumerate() {
         let mut seq = 1;
         while seq <= per_device {
@@ -567,10 +568,20 @@ async fn export_of_100k_samples_as_csv_equals_what_is_stored() {
                         .collect(),
                 );
             }
-            let ack = post(&s, &d.device_token, &batch).await;
-            assert_eq!(ack.accepted, batch.len() as u64);
+            batches.push((d.device_token.clone(), batch));
             seq += 1000;
         }
+    }
+    // Several batches in flight at once: the writer commits them in groups.
+    use futures_util::StreamExt;
+    let acks: Vec<(usize, TelemetryAck)> = futures_util::stream::iter(batches.iter())
+        .map(|(tok, b)| async { (b.len(), post(&s, tok, b).await) })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    assert_eq!(acks.len(), 100);
+    for (n, ack) in &acks {
+        assert_eq!(ack.accepted, *n as u64);
     }
     let r = client()
         .get(format!("{}/api/v1/export/samples?format=csv", s.url))
@@ -597,7 +608,9 @@ async fn export_of_100k_samples_as_csv_equals_what_is_stored() {
         .map(|r| r.unwrap().iter().map(str::to_string).collect())
         .collect();
     assert_eq!(got.len(), 100_000);
-    // Rows come in storage order: device 1's samples, then device 2's.
+    // Rows come in storage order, which concurrent uploads interleave: compare by (device, seq).
+    let mut got = got;
+    got.sort_by_key(|r| (r[0].parse::<i64>().unwrap(), r[2].parse::<u64>().unwrap()));
     assert_eq!(got, expected);
     assert!(
         got[per_device as usize][1].starts_with("'="),
@@ -618,8 +631,16 @@ async fn export_of_100k_samples_as_csv_equals_what_is_stored() {
     assert_eq!(r.headers()["content-type"], "application/x-ndjson");
     let text = r.text().await.unwrap();
     assert_eq!(text.lines().count(), per_device as usize);
-    let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
-    assert_eq!(first["seq"], 1);
+    let mut seqs: Vec<u64> = text
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["device_id"], devs[0].device_id.0);
+            v["seq"].as_u64().unwrap()
+        })
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=per_device).collect::<Vec<_>>());
     let r = client()
         .get(format!("{}/api/v1/export/devices?format=json", s.url))
         .bearer_auth(&s.admin_token)
