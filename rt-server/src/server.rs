@@ -21,6 +21,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use warp::hyper::service::Service as HyperService;
 
+/// How long a client may take to send its request headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long shutdown waits for in-flight requests before closing connections.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -145,7 +147,12 @@ async fn accept_loop(
         let watcher = graceful.watcher();
         let tls = tls.clone();
         tokio::spawn(async move {
-            let builder = Builder::new(TokioExecutor::new());
+            let mut builder = Builder::new(TokioExecutor::new());
+            // A client that does not finish its request headers in time (slowloris) is cut off.
+            builder
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
             let result = match tls {
                 None => {
                     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
