@@ -678,3 +678,54 @@ async fn export_of_100k_samples_as_csv_equals_what_is_stored() {
     assert_eq!(st, StatusCode::BAD_REQUEST);
     s.stop().await;
 }
+
+/// One sample per 5-minute bucket must still give a network rate: it is measured from the
+/// previous bucket's last counter reading.
+#[tokio::test]
+async fn bucketed_metrics_have_network_rates_with_one_sample_per_bucket() {
+    let s = TestServer::start().await.unwrap();
+    let admin = s.admin_token.clone();
+    let e = enroll(&s, "netrate", "mid-netrate").await;
+    let start = Utc::now() - Duration::hours(2);
+    let batch: Vec<Sample> = (1..=12u64)
+        .map(|i| {
+            let mut smp = Sample::example(i, start + Duration::minutes(5 * i as i64));
+            let net = smp.network.as_mut().unwrap();
+            // 300 kB received and 60 kB sent per 5 minutes: 1000 B/s and 200 B/s.
+            net.interfaces[0].rx_bytes = 1_000_000 + i * 300_000;
+            net.interfaces[0].tx_bytes = 500_000 + i * 60_000;
+            smp
+        })
+        .collect();
+    let ack = post(&s, &e.device_token, &batch).await;
+    assert_eq!(ack.accepted, 12);
+    let from = (start - Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (st, m) = call(
+        &s,
+        Method::GET,
+        Some(&admin),
+        &format!(
+            "/api/v1/devices/{}/metrics?resolution=5m&from={}",
+            e.device_id,
+            from.replace('+', "%2B")
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{m}");
+    let m: MetricsResponse = serde_json::from_value(m).unwrap();
+    assert_eq!(m.points.iter().map(|p| p.samples).sum::<u32>(), 12);
+    let rated: Vec<&MetricPoint> = m.points.iter().skip(1).collect();
+    assert!(!rated.is_empty());
+    for p in rated {
+        let rx = p
+            .net_rx_bps
+            .expect("every bucket after the first has an rx rate");
+        let tx = p
+            .net_tx_bps
+            .expect("every bucket after the first has a tx rate");
+        assert!((rx - 1000.0).abs() < 1.0, "rx {rx}");
+        assert!((tx - 200.0).abs() < 1.0, "tx {tx}");
+    }
+    s.stop().await;
+}

@@ -321,8 +321,22 @@ pub fn metric_points(
             .bind::<BigInt, _>(cap + 1)
             .load(conn)?;
             let truncated = rows.len() as i64 > cap;
+            // Counter rates: from the previous bucket's last reading to this bucket's last one,
+            // so a bucket holding a single sample (5 m samples in 5 m buckets) still has a rate;
+            // the first bucket falls back to the spread within itself.
+            let mut prev: Option<(i64, Option<i64>, Option<i64>)> = None;
             for r in rows.into_iter().take(cap as usize) {
-                let span = r.t_max - r.t_min;
+                let (rx, tx) = match prev {
+                    Some((pt, prx, ptx)) => (
+                        rate(prx, r.rx_max, r.t_max - pt),
+                        rate(ptx, r.tx_max, r.t_max - pt),
+                    ),
+                    None => (
+                        rate(r.rx_min, r.rx_max, r.t_max - r.t_min),
+                        rate(r.tx_min, r.tx_max, r.t_max - r.t_min),
+                    ),
+                };
+                prev = Some((r.t_max, r.rx_max, r.tx_max));
                 points.push(MetricPoint {
                     t: from_ms(r.t),
                     samples: u32::try_from(r.n).unwrap_or(u32::MAX),
@@ -335,8 +349,8 @@ pub fn metric_points(
                     temp_avg: r.temp_avg,
                     temp_max: r.temp_max,
                     battery_health_avg: r.bat_avg,
-                    net_rx_bps: rate(r.rx_min, r.rx_max, span),
-                    net_tx_bps: rate(r.tx_min, r.tx_max, span),
+                    net_rx_bps: rx,
+                    net_tx_bps: tx,
                 });
             }
             Ok((points, truncated))
