@@ -30,6 +30,7 @@ if [ $assemble_only = 0 ]; then
     cargo build --release -p rt-server -p rt-agent -p rt-tui
     cargo build --release -p rt-server --example bench_plain_insert
     cargo build --release -p rt-tui --example bench_render
+    cargo build --release -p rt-agent --example bench_collect_parts
     for p in "${parts[@]}"; do
         [ -x "scripts/bench/$p.sh" ] || { echo "bench: unknown part $p" >&2; exit 2; }
         echo "[bench] === part: $p ===" >&2

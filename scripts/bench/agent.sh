@@ -105,6 +105,24 @@ else
     n_cpu_per="nan"; n_steady="nan"; n_hwm="nan"; n_series="?"; n=0; n_ver="not installed (apt-get failed)"
 fi
 
+# Where a collection's CPU goes (sysinfo refreshes part by part; examples/bench_collect_parts.rs).
+PARTS_MD=""
+if [ -x "$REL/examples/bench_collect_parts" ]; then
+    timeout 120 "$REL/examples/bench_collect_parts" --iterations 100 >"$OUT/agent-parts.json" || true
+    if [ -s "$OUT/agent-parts.json" ]; then
+        PARTS_MD="$(python3 - "$OUT/agent-parts.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(f"Where a collection's CPU goes (`cargo run --release -p rt-agent --example bench_collect_parts`, "
+      f"{d['iterations']} refreshes each, {d['processes']} processes on the machine), CPU ms per refresh: "
+      f"all processes as the agent refreshes them (sysinfo lists every thread too) **{d['processes_as_agent_ms']}**, "
+      f"the same without tasks {d['processes_without_tasks_ms']}, CPU + memory {d['cpu_memory_ms']}, "
+      f"disks {d['disks_ms']}, networks {d['networks_ms']}, sensors {d['components_ms']}.")
+PY
+)"
+    fi
+fi
+
 ratio="$(python3 -c "import math; a,b=float('$a_cpu_per'),float('$n_cpu_per'); print('n/a' if math.isnan(b) or b==0 else f'{a/b:.2f}')")"
 v_cpu="$(python3 -c "r='$ratio'; print('n/a' if r=='n/a' else ('met' if float(r)<=0.25 else 'MISSED'))")"
 v_rss="$(verdict "$steady" '<=' 10)"
@@ -131,6 +149,8 @@ a scrape); CPU per scrape = its /proc CPU delta over the scrapes / $n.
 | one-shot \`collect\`: CPU, peak RSS, wall | $c_cpu_ms ms, $c_rss_mib MiB, $c_wall s | | | | |
 | \`run\` whole process incl. start-up, CPU per collection | $a_cpu_all ms | | | | |
 | binary size (release, $stripped) | $(python3 -c "print(f'{$bin_size/1048576:.1f}')") MiB ($bin_size bytes) | $(python3 -c "import os; print(f'{os.path.getsize(\"$NE\")/1048576:.1f} MiB' if '$NE' else '?')") | | | |
+
+$PARTS_MD
 MD
 log "agent done"
 cat "$FRAG"
