@@ -8,10 +8,10 @@ pub mod commands;
 pub mod enroll;
 pub mod queue;
 pub mod scheduler;
-pub mod wizard;
 pub mod simulate;
 pub mod state;
 pub mod upload;
+pub mod wizard;
 
 use clap::Parser;
 use cli::{Cli, Command};

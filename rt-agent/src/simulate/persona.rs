@@ -319,9 +319,8 @@ impl DevicePlan {
         };
         // Special laptops stay awake so their situation shows whatever the weekday: the worn
         // battery, the in-stock one on the preparation bench, the silent and retired ones.
-        let always_on = kind != Kind::OfficeLaptop
-            || condition != Condition::Healthy
-            || rng.random_bool(0.15);
+        let always_on =
+            kind != Kind::OfficeLaptop || condition != Condition::Healthy || rng.random_bool(0.15);
         let start_h = rng.random_range(7.0..9.5);
         let work_hours = (start_h, start_h + rng.random_range(8.0..10.0));
         let disk_start_frac = match condition {
