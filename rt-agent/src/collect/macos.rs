@@ -125,12 +125,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> String {
-        std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/macos")
-                .join(name),
-        )
-        .unwrap()
+        crate::collect::read_fixture("macos", name)
     }
 
     #[test]

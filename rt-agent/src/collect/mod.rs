@@ -10,6 +10,19 @@ pub mod macos;
 pub mod smart;
 pub mod windows;
 
+/// Reads a checked-in output fixture, `tests/fixtures/<dir>/<name>`, for the parser tests.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn read_fixture(dir: &str, name: &str) -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(dir)
+            .join(name),
+    )
+    .unwrap()
+}
+
 use chrono::{DateTime, Utc};
 use rt_core::inventory::{DiskInventory, Inventory};
 use rt_core::sample::{

@@ -162,12 +162,7 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> String {
-        std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/windows")
-                .join(name),
-        )
-        .unwrap()
+        crate::collect::read_fixture("windows", name)
     }
 
     #[test]
