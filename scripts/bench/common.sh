@@ -101,7 +101,7 @@ enroll_token() {
 
 # "met" / "missed" for value OP target (OP is <= or >=).
 verdict() {
-    python3 -c "import sys; v,op,t=float(sys.argv[1]),sys.argv[2],float(sys.argv[3]); print('met' if (v<=t if op=='<=' else v>=t) else 'MISSED')" "$1" "$2" "$3"
+    python3 -c "import sys; v,op,t=float(sys.argv[1]),sys.argv[2],float(sys.argv[3]); ok=(v<=t if op=='<=' else v>=t); f=(v/t if op=='<=' else (t/v if v else float('inf'))); print('met' if ok else f'MISSED by {f:.1f}x')" "$1" "$2" "$3"
 }
 
 # Field of a JSON file.
