@@ -103,7 +103,31 @@ pub fn evaluate(
     policy: &HealthPolicy,
     now: DateTime<Utc>,
 ) -> Health {
-    let seen = last_seen.or_else(|| latest.map(|s| s.collected_at));
+    let findings = latest
+        .map(|s| sample_findings(s, policy))
+        .unwrap_or_default();
+    evaluate_findings(
+        latest.map(|s| s.collected_at),
+        &findings,
+        last_seen,
+        expected_interval_s,
+        policy,
+        now,
+    )
+}
+
+/// The same rule as [`evaluate`], from what is stored of the latest sample instead of the sample
+/// itself: when it was collected (None: no sample yet) and its [`sample_findings`] (in rule
+/// order). `evaluate` calls this, so both give the same answer for the same sample.
+pub fn evaluate_findings(
+    latest_collected_at: Option<DateTime<Utc>>,
+    findings: &[(HealthLevel, String)],
+    last_seen: Option<DateTime<Utc>>,
+    expected_interval_s: u32,
+    policy: &HealthPolicy,
+    now: DateTime<Utc>,
+) -> Health {
+    let seen = last_seen.or(latest_collected_at);
     let Some(seen) = seen else {
         return Health {
             level: HealthLevel::Unknown,
@@ -113,32 +137,31 @@ pub fn evaluate(
     let silent_s = (now - seen).num_seconds();
     if silent_s > policy.offline_after_s(expected_interval_s) {
         let mut reasons = vec![format!("not seen for {}", human_duration(silent_s))];
-        if let Some(s) = latest {
-            reasons.extend(sample_findings(s, policy).into_iter().map(|(_, r)| r));
+        if latest_collected_at.is_some() {
+            reasons.extend(findings.iter().map(|(_, r)| r.clone()));
         }
         return Health {
             level: HealthLevel::Offline,
             reasons,
         };
     }
-    let Some(sample) = latest else {
+    if latest_collected_at.is_none() {
         return Health {
             level: HealthLevel::Unknown,
             reasons: vec!["no telemetry yet".into()],
         };
-    };
-    let findings = sample_findings(sample, policy);
+    }
     let level = findings
         .iter()
         .map(|(l, _)| *l)
         .max()
         .unwrap_or(HealthLevel::Ok);
     // Worst first, so a console showing only the first reason shows the one that matters.
-    let mut findings = findings;
-    findings.sort_by_key(|f| std::cmp::Reverse(f.0));
+    let mut sorted: Vec<&(HealthLevel, String)> = findings.iter().collect();
+    sorted.sort_by_key(|f| std::cmp::Reverse(f.0));
     Health {
         level,
-        reasons: findings.into_iter().map(|(_, r)| r).collect(),
+        reasons: sorted.into_iter().map(|(_, r)| r.clone()).collect(),
     }
 }
 
@@ -254,5 +277,77 @@ fn temp_level(t: f64, crit: f64, p: &HealthPolicy) -> Option<HealthLevel> {
         Some(HealthLevel::Warning)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::sample::{DiskStats, ThermalSensor};
+    use chrono::Duration;
+
+    /// `evaluate` on a sample and `evaluate_findings` on its stored findings agree, for ok,
+    /// warning, critical (several findings of mixed level), offline, no-sample and never-seen.
+    #[test]
+    fn evaluate_and_evaluate_findings_agree() {
+        let now: DateTime<Utc> = "2026-11-27T12:00:00Z".parse().unwrap();
+        let p = HealthPolicy::default();
+        let ok = Sample::example(1, now - Duration::seconds(30));
+        let mut bad = ok.clone();
+        bad.disks = vec![DiskStats {
+            mount_point: "/".into(),
+            total_bytes: 1000,
+            available_bytes: 80,
+            ..Default::default()
+        }];
+        bad.thermal = vec![ThermalSensor {
+            label: "cpu".into(),
+            temperature_c: 101.0,
+            critical_c: Some(100.0),
+        }];
+        let mut warn = ok.clone();
+        warn.disks[0].total_bytes = 1000;
+        warn.disks[0].available_bytes = 80;
+        let samples = [None, Some(&ok), Some(&bad), Some(&warn)];
+        let seen = [
+            None,
+            Some(now - Duration::seconds(10)),
+            Some(now - Duration::hours(5)),
+        ];
+        let mut levels = Vec::new();
+        for s in samples {
+            for last_seen in seen {
+                let a = evaluate(s, last_seen, 300, &p, now);
+                let findings = s.map(|s| sample_findings(s, &p)).unwrap_or_default();
+                let b = evaluate_findings(
+                    s.map(|s| s.collected_at),
+                    &findings,
+                    last_seen,
+                    300,
+                    &p,
+                    now,
+                );
+                assert_eq!(
+                    a,
+                    b,
+                    "sample {:?} last_seen {last_seen:?}",
+                    s.map(|s| s.seq)
+                );
+                levels.push(a.level);
+            }
+        }
+        for l in [
+            HealthLevel::Ok,
+            HealthLevel::Warning,
+            HealthLevel::Critical,
+            HealthLevel::Offline,
+            HealthLevel::Unknown,
+        ] {
+            assert!(levels.contains(&l), "no case gave {l:?}: {levels:?}");
+        }
+        let h = evaluate(Some(&bad), Some(now), 300, &p, now);
+        assert_eq!(h.level, HealthLevel::Critical);
+        assert_eq!(h.reasons.len(), 2);
     }
 }

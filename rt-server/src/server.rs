@@ -78,7 +78,14 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let metrics = Arc::new(Metrics::default());
-    let (writer, writer_thread) = Writer::start(&store, metrics.clone())?;
+    // Rows stored before the findings column existed (or under another health policy) get their
+    // latest sample's findings now, before the fleet list reads them.
+    let refreshed =
+        store.run_sync(|c| crate::store::devices::refresh_latest_findings(c, &config.health))?;
+    if refreshed > 0 {
+        tracing::info!(devices = refreshed, "latest health findings recomputed");
+    }
+    let (writer, writer_thread) = Writer::start(&store, metrics.clone(), config.health.clone())?;
     let state: State = Arc::new(AppState {
         store,
         writer,

@@ -12,6 +12,7 @@ use crate::store::{Store, StoreError};
 use chrono::Utc;
 use diesel::connection::Connection;
 use diesel::sqlite::SqliteConnection;
+use rt_core::health::HealthPolicy;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -59,12 +60,13 @@ impl Writer {
     pub fn start(
         store: &Store,
         metrics: Arc<Metrics>,
+        policy: HealthPolicy,
     ) -> Result<(Writer, WriterThread), StoreError> {
         let conn = store.connect()?;
         let (tx, rx) = mpsc::channel(QUEUE_LEN);
         let handle = std::thread::Builder::new()
             .name("rt-writer".into())
-            .spawn(move || run(conn, rx, metrics))
+            .spawn(move || run(conn, rx, metrics, policy))
             .map_err(|e| StoreError::Task(e.to_string()))?;
         Ok((Writer { tx: tx.clone() }, WriterThread { handle, tx }))
     }
@@ -97,7 +99,12 @@ impl WriterThread {
     }
 }
 
-fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Msg>, metrics: Arc<Metrics>) {
+fn run(
+    mut conn: SqliteConnection,
+    mut rx: mpsc::Receiver<Msg>,
+    metrics: Arc<Metrics>,
+    policy: HealthPolicy,
+) {
     let mut stopping = false;
     while !stopping {
         let Some(first) = rx.blocking_recv() else {
@@ -132,13 +139,18 @@ fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Msg>, metrics: Arc<Met
             }
         }
         if !jobs.is_empty() {
-            commit_group(&mut conn, jobs, &metrics);
+            commit_group(&mut conn, jobs, &metrics, &policy);
         }
     }
     tracing::debug!("writer stopped");
 }
 
-fn commit_group(conn: &mut SqliteConnection, jobs: Vec<Job>, metrics: &Metrics) {
+fn commit_group(
+    conn: &mut SqliteConnection,
+    jobs: Vec<Job>,
+    metrics: &Metrics,
+    policy: &HealthPolicy,
+) {
     let started = Instant::now();
     let now = Utc::now();
     let count = jobs.len();
@@ -146,7 +158,8 @@ fn commit_group(conn: &mut SqliteConnection, jobs: Vec<Job>, metrics: &Metrics) 
         let mut results = Vec::with_capacity(jobs.len());
         for job in &jobs {
             // A savepoint per batch: one failing batch is reported alone.
-            let r = conn.transaction(|c| samples::ingest(c, job.device_id, &job.samples, now));
+            let r =
+                conn.transaction(|c| samples::ingest(c, job.device_id, &job.samples, policy, now));
             results.push(r);
         }
         Ok::<_, StoreError>(results)

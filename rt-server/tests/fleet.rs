@@ -729,3 +729,122 @@ async fn bucketed_metrics_have_network_rates_with_one_sample_per_bucket() {
     }
     s.stop().await;
 }
+
+/// The list and summary take health from the findings stored at ingest: a newly ingested
+/// critical sample makes the device critical, a newer ok one makes it ok again; rows whose
+/// stored findings are missing (stored before the column existed) are filled at start.
+#[tokio::test]
+async fn list_health_follows_latest_ingested_sample_and_is_backfilled_at_start() {
+    use diesel::RunQueryDsl;
+    let temp = tempfile::tempdir().unwrap();
+    let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let s = TestServer::start_in(temp.path(), listen).await.unwrap();
+    let dev = enroll(&s, "charlie", "m-charlie").await;
+    let admin = s.admin_token.clone();
+    let health = |s: &TestServer| {
+        let url = s.url.clone();
+        let admin = admin.clone();
+        async move {
+            let page: Page<DeviceSummary> = client()
+                .get(format!("{url}/api/v1/devices?limit=50"))
+                .bearer_auth(&admin)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let summary: FleetSummary = client()
+                .get(format!("{url}/api/v1/fleet/summary"))
+                .bearer_auth(&admin)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(page.items.len(), 1);
+            (page.items[0].clone(), summary)
+        }
+    };
+
+    let (d, sum) = health(&s).await;
+    assert_eq!(d.health.level, HealthLevel::Unknown, "{:?}", d.health);
+    assert!(d.metrics.is_none());
+    assert_eq!(sum.by_health["unknown"], 1);
+
+    let t0 = Utc::now() - Duration::minutes(2);
+    let mut crit = Sample::example(1, t0);
+    crit.disks[0].available_bytes = crit.disks[0].total_bytes / 50; // 98 % full
+    post(&s, &dev.device_token, std::slice::from_ref(&crit)).await;
+    let (d, sum) = health(&s).await;
+    assert_eq!(d.health.level, HealthLevel::Critical, "{:?}", d.health);
+    assert!(
+        d.health.reasons.iter().any(|r| r.contains("98% full")),
+        "{:?}",
+        d.health
+    );
+    assert_eq!(sum.by_health["critical"], 1);
+    assert_eq!(sum.by_health["ok"], 0);
+    // The list's metrics (from columns) are what the sample gives, like the detail's.
+    assert_eq!(d.metrics, Some(crit.metrics()));
+    let (_, detail) = call(
+        &s,
+        Method::GET,
+        Some(&admin),
+        &format!("/api/v1/devices/{}", dev.device_id.0),
+        None,
+    )
+    .await;
+    let detail: DeviceDetail = serde_json::from_value(detail).unwrap();
+    assert_eq!(detail.summary.health, d.health);
+    assert_eq!(detail.summary.metrics, d.metrics);
+
+    let ok = Sample::example(2, t0 + Duration::minutes(1));
+    post(&s, &dev.device_token, std::slice::from_ref(&ok)).await;
+    let (d, sum) = health(&s).await;
+    assert_eq!(d.health.level, HealthLevel::Ok, "{:?}", d.health);
+    assert!(d.health.reasons.is_empty());
+    assert_eq!(sum.by_health["ok"], 1);
+    assert_eq!(sum.by_health["critical"], 0);
+    assert_eq!(d.metrics, Some(ok.metrics()));
+
+    // An older (back-filled) critical sample does not replace the latest one.
+    let mut late = crit.clone();
+    late.seq = 0;
+    late.collected_at = t0 - Duration::minutes(1);
+    post(&s, &dev.device_token, &[late]).await;
+    assert_eq!(health(&s).await.0.health.level, HealthLevel::Ok);
+
+    // Make the row look like one stored before the findings column: critical latest sample,
+    // no findings, no network columns. The restarted server fills them in.
+    let config = s.config.clone();
+    s.stop().await;
+    let mut crit3 = crit.clone();
+    crit3.seq = 3;
+    crit3.collected_at = Utc::now() - Duration::seconds(30);
+    let json = serde_json::to_string(&crit3).unwrap();
+    let store = rt_server::server::open_store(&config).unwrap();
+    let changed = store
+        .run_sync(|c| {
+            diesel::sql_query(
+                "UPDATE devices SET latest_json = ?, latest_seq = 3, latest_findings = NULL, \
+                 net_rx_bytes = NULL, net_tx_bytes = NULL, battery_charge_pct = NULL",
+            )
+            .bind::<diesel::sql_types::Text, _>(json)
+            .execute(c)
+            .map_err(rt_server::store::StoreError::from)
+        })
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(store);
+    let s = TestServer::start_with(config).await.unwrap();
+    let (d, sum) = health(&s).await;
+    assert_eq!(d.health.level, HealthLevel::Critical, "{:?}", d.health);
+    assert_eq!(sum.by_health["critical"], 1);
+    assert_eq!(
+        d.metrics.and_then(|m| m.net_rx_bytes),
+        crit3.metrics().net_rx_bytes
+    );
+    s.stop().await;
+}

@@ -5,9 +5,11 @@ use super::{StoreError, events, from_ms, to_ms};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
-use rt_core::api::{DevicePatch, EventKind};
+use rt_core::api::{DevicePatch, EventKind, HealthLevel};
+use rt_core::health::HealthPolicy;
 use rt_core::lifecycle::check_transition;
-use rt_core::{Inventory, LifecycleState, TransitionError};
+use rt_core::sample::SampleMetrics;
+use rt_core::{Inventory, LifecycleState, Sample, TransitionError};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = devices)]
@@ -67,6 +69,161 @@ impl DeviceRow {
     }
 }
 
+/// What the fleet list and summary need of a device: no inventory, no latest sample JSON (its
+/// health findings and metrics are columns, written at ingest).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = devices)]
+pub struct FleetRow {
+    pub id: i64,
+    pub name: String,
+    pub hostname: String,
+    pub asset_tag: Option<String>,
+    pub assignee: Option<String>,
+    pub lifecycle_state: String,
+    pub os_name: String,
+    pub enrolled_at: i64,
+    pub last_seen: Option<i64>,
+    pub latest_seq: Option<i64>,
+    pub latest_collected_at: Option<i64>,
+    pub cpu_pct: Option<f64>,
+    pub mem_pct: Option<f64>,
+    pub disk_max_pct: Option<f64>,
+    pub temp_max_c: Option<f64>,
+    pub battery_health_pct: Option<f64>,
+    pub battery_charge_pct: Option<f64>,
+    pub net_rx_bytes: Option<i64>,
+    pub net_tx_bytes: Option<i64>,
+    pub latest_findings: Option<String>,
+    pub cpu_recent: String,
+}
+
+impl FleetRow {
+    pub fn lifecycle(&self) -> LifecycleState {
+        self.lifecycle_state
+            .parse()
+            .unwrap_or(LifecycleState::InStock)
+    }
+
+    pub fn last_seen(&self) -> Option<DateTime<Utc>> {
+        self.last_seen.map(from_ms)
+    }
+
+    /// When the latest sample was collected; None when the device has no sample yet.
+    pub fn latest_collected_at(&self) -> Option<DateTime<Utc>> {
+        self.latest_seq.and(self.latest_collected_at).map(from_ms)
+    }
+
+    /// Health findings of the latest sample (empty when there is none).
+    pub fn findings(&self) -> Vec<(HealthLevel, String)> {
+        self.latest_findings
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default()
+    }
+
+    /// The latest sample's metrics from the columns (what `Sample::metrics` gave at ingest).
+    pub fn metrics(&self) -> Option<SampleMetrics> {
+        self.latest_seq?;
+        Some(SampleMetrics {
+            cpu_pct: self.cpu_pct?,
+            mem_pct: self.mem_pct?,
+            disk_max_pct: self.disk_max_pct,
+            temp_max_c: self.temp_max_c,
+            battery_health_pct: self.battery_health_pct,
+            battery_charge_pct: self.battery_charge_pct,
+            net_rx_bytes: self.net_rx_bytes.and_then(|v| u64::try_from(v).ok()),
+            net_tx_bytes: self.net_tx_bytes.and_then(|v| u64::try_from(v).ok()),
+        })
+    }
+
+    pub fn cpu_recent(&self) -> Vec<f64> {
+        serde_json::from_str(&self.cpu_recent).unwrap_or_default()
+    }
+}
+
+/// The stored form of a sample's health findings: JSON array of `[level, reason]`.
+pub fn findings_json(sample: &Sample, policy: &HealthPolicy) -> Option<String> {
+    serde_json::to_string(&rt_core::health::sample_findings(sample, policy)).ok()
+}
+
+/// Recompute the latest-sample columns that are derived in Rust (health findings under
+/// `policy`, battery charge, network counters) for every device with a latest sample, writing
+/// only rows whose stored values differ. Run once at server start: fills rows stored before
+/// these columns existed and follows a changed `[health]` policy. Returns the rows updated.
+pub fn refresh_latest_findings(
+    conn: &mut SqliteConnection,
+    policy: &HealthPolicy,
+) -> Result<usize, StoreError> {
+    type Derived = (Option<String>, Option<f64>, Option<i64>, Option<i64>);
+    const CHUNK: i64 = 500;
+    let mut after = 0i64;
+    let mut updated = 0usize;
+    loop {
+        let rows: Vec<(i64, String, Derived)> = devices::table
+            .filter(devices::id.gt(after))
+            .filter(devices::latest_json.is_not_null())
+            .order(devices::id.asc())
+            .limit(CHUNK)
+            .select((
+                devices::id,
+                devices::latest_json.assume_not_null(),
+                (
+                    devices::latest_findings,
+                    devices::battery_charge_pct,
+                    devices::net_rx_bytes,
+                    devices::net_tx_bytes,
+                ),
+            ))
+            .load(conn)?;
+        let Some(last) = rows.last() else {
+            break;
+        };
+        after = last.0;
+        let mut changes: Vec<(i64, Derived)> = Vec::new();
+        for (id, json, stored) in rows {
+            let Ok(sample) = serde_json::from_str::<Sample>(&json) else {
+                continue;
+            };
+            let m = sample.metrics();
+            let want: Derived = (
+                findings_json(&sample, policy),
+                m.battery_charge_pct,
+                m.net_rx_bytes.and_then(|v| i64::try_from(v).ok()),
+                m.net_tx_bytes.and_then(|v| i64::try_from(v).ok()),
+            );
+            if want != stored {
+                changes.push((id, want));
+            }
+        }
+        if changes.is_empty() {
+            continue;
+        }
+        conn.immediate_transaction(|conn| {
+            for (id, (f, charge, rx, tx)) in &changes {
+                diesel::update(devices::table.find(*id))
+                    .set((
+                        devices::latest_findings.eq(f),
+                        devices::battery_charge_pct.eq(charge),
+                        devices::net_rx_bytes.eq(rx),
+                        devices::net_tx_bytes.eq(tx),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok::<_, StoreError>(())
+        })?;
+        updated += changes.len();
+    }
+    Ok(updated)
+}
+
+/// Every device as a fleet row, id order (fleet summary).
+pub fn fleet_all(conn: &mut SqliteConnection) -> Result<Vec<FleetRow>, StoreError> {
+    Ok(devices::table
+        .order(devices::id.asc())
+        .select(FleetRow::as_select())
+        .load(conn)?)
+}
+
 pub fn find(conn: &mut SqliteConnection, id: i64) -> Result<Option<DeviceRow>, StoreError> {
     Ok(devices::table
         .find(id)
@@ -92,7 +249,7 @@ pub struct ListFilter {
 }
 
 /// Devices matching the SQL-side filters, id order.
-pub fn filtered(conn: &mut SqliteConnection, f: &ListFilter) -> Result<Vec<DeviceRow>, StoreError> {
+pub fn filtered(conn: &mut SqliteConnection, f: &ListFilter) -> Result<Vec<FleetRow>, StoreError> {
     let mut q = devices::table.into_boxed();
     if let Some(text) = f.q.as_deref().filter(|t| !t.is_empty()) {
         let pat = format!(
@@ -122,7 +279,7 @@ pub fn filtered(conn: &mut SqliteConnection, f: &ListFilter) -> Result<Vec<Devic
         }
     }
     Ok(q.order(devices::id.asc())
-        .select(DeviceRow::as_select())
+        .select(FleetRow::as_select())
         .load(conn)?)
 }
 

@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Double, Nullable};
 use diesel::sqlite::SqliteConnection;
 use rt_core::Sample;
 use rt_core::api::{EventKind, MetricPoint, Resolution};
+use rt_core::health::HealthPolicy;
 
 /// How many recent CPU values a device row keeps for the fleet table's sparkline.
 pub const CPU_RECENT_LEN: usize = 30;
@@ -23,6 +24,7 @@ pub struct PreparedSample {
     pub disk_max_pct: Option<f64>,
     pub temp_max_c: Option<f64>,
     pub battery_health_pct: Option<f64>,
+    pub battery_charge_pct: Option<f64>,
     pub net_rx_bytes: Option<i64>,
     pub net_tx_bytes: Option<i64>,
     /// Canonical JSON: `serde_json::to_string(&Sample)` of the parsed sample, so that formatting
@@ -46,6 +48,7 @@ impl PreparedSample {
             disk_max_pct: m.disk_max_pct,
             temp_max_c: m.temp_max_c,
             battery_health_pct: m.battery_health_pct,
+            battery_charge_pct: m.battery_charge_pct,
             net_rx_bytes: m.net_rx_bytes.and_then(|v| i64::try_from(v).ok()),
             net_tx_bytes: m.net_tx_bytes.and_then(|v| i64::try_from(v).ok()),
             payload,
@@ -65,11 +68,13 @@ pub struct IngestOutcome {
 /// Store one device's batch. Runs inside the writer's transaction (with other batches).
 /// Idempotent on (device, seq): an equal payload is a duplicate, a different one a conflict that
 /// is counted and recorded as an event, never overwritten. Updates last-seen and the fleet-view
-/// columns in the same transaction.
+/// columns in the same transaction, including the health findings of the new latest sample under
+/// `policy` (so the fleet list need not parse the sample).
 pub fn ingest(
     conn: &mut SqliteConnection,
     device_id: i64,
     batch: &[PreparedSample],
+    policy: &HealthPolicy,
     now: DateTime<Utc>,
 ) -> Result<IngestOutcome, StoreError> {
     let now_ms = to_ms(now);
@@ -126,6 +131,9 @@ pub fn ingest(
         && dev.0.is_none_or(|l| n.seq > l)
     {
         changes_latest = true;
+        let findings = serde_json::from_str::<Sample>(&n.payload)
+            .ok()
+            .and_then(|s| super::devices::findings_json(&s, policy));
         diesel::update(devices::table.find(device_id))
             .set((
                 devices::latest_seq.eq(n.seq),
@@ -135,7 +143,11 @@ pub fn ingest(
                 devices::disk_max_pct.eq(n.disk_max_pct),
                 devices::temp_max_c.eq(n.temp_max_c),
                 devices::battery_health_pct.eq(n.battery_health_pct),
+                devices::battery_charge_pct.eq(n.battery_charge_pct),
+                devices::net_rx_bytes.eq(n.net_rx_bytes),
+                devices::net_tx_bytes.eq(n.net_tx_bytes),
                 devices::latest_json.eq(&n.payload),
+                devices::latest_findings.eq(findings),
             ))
             .execute(conn)?;
     }

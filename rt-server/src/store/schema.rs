@@ -66,6 +66,10 @@ diesel::table! {
         latest_json -> Nullable<Text>,
         cpu_recent -> Text,
         conflicts -> BigInt,
+        latest_findings -> Nullable<Text>,
+        battery_charge_pct -> Nullable<Double>,
+        net_rx_bytes -> Nullable<BigInt>,
+        net_tx_bytes -> Nullable<BigInt>,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::api::error::ApiError;
 use crate::api::{AppState, Query, State, json, parse_json, require_user};
-use crate::store::devices::{self, DeviceRow, ListFilter, PatchError};
+use crate::store::devices::{self, DeviceRow, FleetRow, ListFilter, PatchError};
 use crate::store::{StoreError, events, samples};
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
@@ -40,7 +40,24 @@ pub fn health_of(
         &state.config.health,
         now,
     );
-    let lc = row.lifecycle();
+    for_lifecycle(h, row.lifecycle())
+}
+
+/// Health of a fleet row from the findings stored at ingest: the same rule as [`health_of`]
+/// without parsing the latest sample.
+pub fn fleet_health_of(state: &AppState, row: &FleetRow, now: DateTime<Utc>) -> Health {
+    let h = rt_core::health::evaluate_findings(
+        row.latest_collected_at(),
+        &row.findings(),
+        row.last_seen(),
+        state.config.collection_interval_s,
+        &state.config.health,
+        now,
+    );
+    for_lifecycle(h, row.lifecycle())
+}
+
+fn for_lifecycle(h: Health, lc: LifecycleState) -> Health {
     if !lc.expects_telemetry() && h.level == HealthLevel::Offline {
         return Health {
             level: HealthLevel::Unknown,
@@ -48,6 +65,24 @@ pub fn health_of(
         };
     }
     h
+}
+
+/// The fleet-table summary of one device, from its light row.
+pub fn fleet_summary_of(state: &AppState, row: &FleetRow, now: DateTime<Utc>) -> DeviceSummary {
+    DeviceSummary {
+        id: DeviceId(row.id),
+        name: row.name.clone(),
+        hostname: row.hostname.clone(),
+        asset_tag: row.asset_tag.clone(),
+        assignee: row.assignee.clone(),
+        lifecycle_state: row.lifecycle(),
+        health: fleet_health_of(state, row, now),
+        last_seen: row.last_seen(),
+        metrics: row.metrics(),
+        cpu_recent: row.cpu_recent(),
+        os_name: row.os_name.clone(),
+        enrolled_at: crate::store::from_ms(row.enrolled_at),
+    }
 }
 
 pub fn summary_of(
@@ -152,7 +187,7 @@ pub async fn list(state: State, authz: Option<String>, q: Query) -> Result<Respo
     let page = tokio::task::spawn_blocking(move || {
         let mut items: Vec<DeviceSummary> = rows
             .iter()
-            .map(|r| summary_of(&st, r, now).0)
+            .map(|r| fleet_summary_of(&st, r, now))
             .filter(|s| health.is_empty() || health.contains(&s.health.level))
             .collect();
         items.sort_by(|a, b| {
@@ -377,7 +412,7 @@ pub async fn fleet_summary(state: State, authz: Option<String>) -> Result<Respon
     require_user(&state, authz.as_deref(), Role::Viewer).await?;
     let rows = state
         .store
-        .run(|c| devices::all(c).map_err(ApiError::from))
+        .run(|c| devices::fleet_all(c).map_err(ApiError::from))
         .await?;
     let st = state.clone();
     let summary = tokio::task::spawn_blocking(move || {
@@ -397,8 +432,7 @@ pub async fn fleet_summary(state: State, authz: Option<String>) -> Result<Respon
             .health
             .offline_after_s(st.config.collection_interval_s);
         for r in &rows {
-            let latest = r.latest();
-            let h = health_of(&st, r, latest.as_ref(), now);
+            let h = fleet_health_of(&st, r, now);
             s.total += 1;
             *s.by_health.entry(h.level.as_str().to_string()).or_insert(0) += 1;
             *s.by_lifecycle
