@@ -115,8 +115,8 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 print(f"Where a collection's CPU goes (`cargo run --release -p rt-agent --example bench_collect_parts`, "
       f"{d['iterations']} refreshes each, {d['processes']} processes on the machine), CPU ms per refresh: "
-      f"all processes as the agent refreshes them (sysinfo lists every thread too) **{d['processes_as_agent_ms']}**, "
-      f"the same without tasks {d['processes_without_tasks_ms']}, CPU + memory {d['cpu_memory_ms']}, "
+      f"all processes with every thread (sysinfo's default, the agent before the fix) **{d['processes_as_agent_ms']}**, "
+      f"without tasks (what the agent does, at most every 30 s) {d['processes_without_tasks_ms']}, CPU + memory {d['cpu_memory_ms']}, "
       f"disks {d['disks_ms']}, networks {d['networks_ms']}, sensors {d['components_ms']}.")
 PY
 )"
