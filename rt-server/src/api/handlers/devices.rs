@@ -67,7 +67,8 @@ fn for_lifecycle(h: Health, lc: LifecycleState) -> Health {
     h
 }
 
-/// The fleet-table summary of one device, from its light row.
+/// The fleet-table summary of one device, from its light row. `cpu_recent` is left empty: the
+/// list parses it only for the devices on the page.
 pub fn fleet_summary_of(state: &AppState, row: &FleetRow, now: DateTime<Utc>) -> DeviceSummary {
     DeviceSummary {
         id: DeviceId(row.id),
@@ -79,7 +80,7 @@ pub fn fleet_summary_of(state: &AppState, row: &FleetRow, now: DateTime<Utc>) ->
         health: fleet_health_of(state, row, now),
         last_seen: row.last_seen(),
         metrics: row.metrics(),
-        cpu_recent: row.cpu_recent(),
+        cpu_recent: Vec::new(),
         os_name: row.os_name.clone(),
         enrolled_at: crate::store::from_ms(row.enrolled_at),
     }
@@ -185,12 +186,12 @@ pub async fn list(state: State, authz: Option<String>, q: Query) -> Result<Respo
     let now = Utc::now();
     let st = state.clone();
     let page = tokio::task::spawn_blocking(move || {
-        let mut items: Vec<DeviceSummary> = rows
+        let mut items: Vec<(DeviceSummary, &FleetRow)> = rows
             .iter()
-            .map(|r| fleet_summary_of(&st, r, now))
-            .filter(|s| health.is_empty() || health.contains(&s.health.level))
+            .map(|r| (fleet_summary_of(&st, r, now), r))
+            .filter(|(s, _)| health.is_empty() || health.contains(&s.health.level))
             .collect();
-        items.sort_by(|a, b| {
+        items.sort_by(|(a, _), (b, _)| {
             let o = cmp(a, b).then_with(|| a.id.cmp(&b.id));
             if desc { o.reverse() } else { o }
         });
@@ -199,6 +200,10 @@ pub async fn list(state: State, authz: Option<String>, q: Query) -> Result<Respo
             .into_iter()
             .skip(offset as usize)
             .take(limit as usize)
+            .map(|(mut s, r)| {
+                s.cpu_recent = r.cpu_recent();
+                s
+            })
             .collect();
         Page {
             items,
