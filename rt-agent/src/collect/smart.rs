@@ -256,7 +256,10 @@ mod tests {
         assert_eq!(s.pending_sectors, Some(16));
         assert_eq!(s.offline_uncorrectable, Some(16));
         assert_eq!(s.temperature_c, Some(39.0));
-        assert_eq!(s.temperature_critical_c, None, "-a output has no SCT limits");
+        assert_eq!(
+            s.temperature_critical_c, None,
+            "-a output has no SCT limits"
+        );
         assert_eq!(s.critical_warning, None);
         assert_eq!(s.available_spare_pct, None);
         valid(&s);
@@ -285,7 +288,11 @@ mod tests {
         assert!(s.passed);
         assert_eq!(s.protocol, Some(SmartProtocol::Scsi));
         assert_eq!(s.reallocated_sectors, Some(56), "grown defect list");
-        assert_eq!(s.media_errors, Some(3), "read 2 + write 0 + verify 1 uncorrected");
+        assert_eq!(
+            s.media_errors,
+            Some(3),
+            "read 2 + write 0 + verify 1 uncorrected"
+        );
         assert_eq!(s.temperature_c, Some(34.0));
         assert_eq!(s.temperature_critical_c, Some(68.0), "drive trip");
         assert_eq!(s.power_on_hours, Some(43549));
