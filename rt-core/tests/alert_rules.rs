@@ -12,6 +12,9 @@ use rt_core::sample::{BatteryStats, DiskStats, Sample, SmartProtocol, SmartStats
 
 use TransitionKind::*;
 
+/// What a test checks of a published transition.
+type Seen = (RuleId, TransitionKind, Severity);
+
 fn t0() -> DateTime<Utc> {
     "2026-11-02T00:00:00Z".parse().unwrap()
 }
@@ -53,7 +56,7 @@ impl Live {
         }
     }
 
-    fn feed(&mut self, s: Sample) -> Vec<(RuleId, TransitionKind, Severity)> {
+    fn feed(&mut self, s: Sample) -> Vec<Seen> {
         let now = s.collected_at + Duration::seconds(1);
         let out = evaluate(&mut self.state, &[s], &self.rules, now);
         for t in &out {
@@ -90,7 +93,7 @@ fn disk_usage_waits_for_its_for_escalates_and_resolves_below_clear() {
     use RuleId::DiskUsage as D;
     use Severity::*;
     // (minute, used %, expected transitions)
-    let table: &[(i64, f64, &[(RuleId, TransitionKind, Severity)])] = &[
+    let table: &[(i64, f64, &[Seen])] = &[
         (0, 50.0, &[]),
         (1, 91.0, &[]), // pending
         (5, 91.0, &[]), // 4 min: still pending (for 5 min)
