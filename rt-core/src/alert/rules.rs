@@ -6,7 +6,7 @@
 use super::config::AlertRules;
 use super::history::{Buckets, Counter};
 use super::series::Timing;
-use super::{AlertKey, Finding, ForecastNote, RuleId, Severity};
+use super::{AlertKey, Finding, ForecastNote, RuleId, Severity, secs};
 use crate::forecast::{self, Direction, ForecastRule};
 use crate::sample::{Sample, SmartProtocol, SmartStats};
 use chrono::{DateTime, Duration, Utc};
@@ -362,20 +362,15 @@ fn counter_finding(
     keep_s: u64,
     severity: Severity,
 ) -> Option<Finding> {
-    let keep = Duration::seconds(
-        i64::try_from(keep_s)
-            .unwrap_or(i64::MAX / 1000)
-            .min(i64::MAX / 1000),
-    );
+    let keep = secs(keep_s);
     let mut grown = Vec::new();
     for (name, v) in values {
         let k = format!("{mount}\u{1f}{name}");
         let first = !mem.counters.contains_key(&k);
         let c = mem.counters.entry(k).or_default();
         c.observe(t, *v, first);
-        if c.increased_at
-            .is_some_and(|at| t - at < keep || keep_s == 0 && at == t)
-        {
+        // An increase in this very sample counts even with no keep-firing time.
+        if c.increased_at.is_some_and(|at| at == t || t - at < keep) {
             grown.push(format!("{name} {} -> {}", c.before_increase, c.value));
         }
     }
