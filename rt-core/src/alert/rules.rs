@@ -104,9 +104,8 @@ pub fn verdicts(s: &Sample, mem: &mut Memory, active: Active<'_>, r: &AlertRules
         }
     }
 
-    for d in &s.disks {
-        let Some(sm) = &d.smart else { continue };
-        let m = d.mount_point.as_str();
+    let drives = drives(s);
+    for &(m, sm) in &drives {
         drive_replaced(mem, m, sm);
         let nvme = sm.protocol == Some(SmartProtocol::Nvme);
 
@@ -262,16 +261,15 @@ pub fn verdicts(s: &Sample, mem: &mut Memory, active: Active<'_>, r: &AlertRules
                 .unwrap_or(tr.fallback_critical_c);
             (label.to_string(), th.temperature_c, crit)
         });
-        let drives = s.disks.iter().filter_map(|d| {
-            let sm = d.smart.as_ref()?;
+        let drive_temps = drives.iter().filter_map(|(m, sm)| {
             let temp = sm.temperature_c?;
             let crit = sm
                 .temperature_critical_c
                 .filter(|c| c.is_finite() && *c > 0.0)
                 .unwrap_or(tr.drive_critical_c);
-            Some((format!("drive {}", d.mount_point), temp, crit))
+            Some((format!("drive {m}"), temp, crit))
         });
-        for (label, temp, crit) in sensors.chain(drives) {
+        for (label, temp, crit) in sensors.chain(drive_temps) {
             if !temp.is_finite() {
                 continue;
             }
@@ -299,6 +297,23 @@ pub fn verdicts(s: &Sample, mem: &mut Memory, active: Active<'_>, r: &AlertRules
         }
     }
 
+    out
+}
+
+/// One entry per physical drive: the agent attaches a drive's SMART report to every mount on
+/// it (`/` and `/boot/efi` on one NVMe), and one drive must raise one alert. Identical reports in
+/// one sample are one drive, named by its lexically first mount point (stable across samples).
+fn drives(s: &Sample) -> Vec<(&str, &SmartStats)> {
+    let mut out: Vec<(&str, &SmartStats)> = Vec::new();
+    for d in &s.disks {
+        let Some(sm) = &d.smart else { continue };
+        let m = d.mount_point.as_str();
+        match out.iter_mut().find(|(_, other)| *other == sm) {
+            Some(entry) if m < entry.0 => entry.0 = m,
+            Some(_) => {}
+            None => out.push((m, sm)),
+        }
+    }
     out
 }
 
