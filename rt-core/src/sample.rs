@@ -93,7 +93,8 @@ pub struct SmartStats {
     /// ATA attribute 187 Reported_Uncorrect (raw).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_uncorrect: Option<u64>,
-    /// ATA attribute 188 Command_Timeout (raw; Seagate packs three counters into it).
+    /// ATA attribute 188 Command_Timeout (raw; several Seagate families pack three 16-bit
+    /// counters into it, which still only grows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_timeouts: Option<u64>,
     /// ATA attribute 197 Current_Pending_Sector (raw).

@@ -658,3 +658,42 @@ fn rule_config_reads_partially_and_refuses_inconsistent_bands() {
         ]
     );
 }
+
+#[test]
+fn one_drive_mounted_twice_raises_one_alert_named_by_its_first_mount() {
+    let mut l = Live::new(only(&[RuleId::SmartFailed, RuleId::TemperatureHigh]));
+    let failing = SmartStats {
+        passed: false,
+        protocol: Some(SmartProtocol::Ata),
+        temperature_c: Some(30.0),
+        ..Default::default()
+    };
+    let mut s = with_smart(at(0, 50.0), failing.clone());
+    // The agent attaches the drive's report to each of its mounts, /boot/efi listed first.
+    let mut efi = s.disks[0].clone();
+    efi.mount_point = "/boot/efi".into();
+    s.disks.insert(0, efi);
+    assert_eq!(
+        l.feed(s),
+        vec![(RuleId::SmartFailed, Firing, Severity::Critical)]
+    );
+    assert_eq!(l.seen[0].key.subject, "/");
+    // A second, different drive is its own alert.
+    let mut s = with_smart(at(1, 50.0), failing);
+    s.disks.push(DiskStats {
+        mount_point: "/data".into(),
+        total_bytes: 10,
+        available_bytes: 5,
+        smart: Some(SmartStats {
+            passed: false,
+            power_on_hours: Some(7),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    assert_eq!(
+        l.feed(s),
+        vec![(RuleId::SmartFailed, Firing, Severity::Critical)]
+    );
+    assert_eq!(l.seen[1].key.subject, "/data");
+}

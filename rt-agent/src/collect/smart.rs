@@ -251,7 +251,7 @@ mod tests {
         assert_eq!(s.reallocated_sectors, Some(8));
         assert_eq!(s.reported_uncorrect, Some(3));
         assert_eq!(s.media_errors, Some(3));
-        // Seagate packs three 16-bit counters into attribute 188's raw value.
+        // IronWolf drives pack three 16-bit counters into attribute 188's raw value.
         assert_eq!(s.command_timeouts, Some(4_295_032_833));
         assert_eq!(s.pending_sectors, Some(16));
         assert_eq!(s.offline_uncorrectable, Some(16));

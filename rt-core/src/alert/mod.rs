@@ -242,6 +242,9 @@ pub struct DeviceAlertState {
     /// Since when the device-offline alert is open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offline_since: Option<DateTime<Utc>>,
+    /// The device-offline alert's severity when it fired.
+    #[serde(default)]
+    pub offline_severity: Severity,
     /// Changes evaluated but not yet published (a backlog is arriving).
     #[serde(default)]
     pub unpublished: bool,
@@ -265,13 +268,17 @@ impl DeviceAlertState {
             .filter_map(|(id, s)| Some((AlertKey::parse(id)?, s.exposed.severity?)))
             .collect();
         if self.offline_since.is_some() {
-            out.push((AlertKey::new(RuleId::DeviceOffline, ""), Severity::Warning));
+            out.push((
+                AlertKey::new(RuleId::DeviceOffline, ""),
+                self.offline_severity,
+            ));
         }
         out
     }
 }
 
-fn secs(s: u64) -> Duration {
+/// Seconds from configuration as a `Duration`, saturating instead of overflowing.
+pub(crate) fn secs(s: u64) -> Duration {
     Duration::seconds(
         i64::try_from(s)
             .unwrap_or(i64::MAX / 1000)
@@ -293,7 +300,7 @@ pub fn evaluate(
         out.push(Transition {
             key: AlertKey::new(RuleId::DeviceOffline, ""),
             kind: TransitionKind::Resolved,
-            severity: rules.device_offline.severity,
+            severity: state.offline_severity,
             at: now,
             active_since: Some(since),
             late: false,
@@ -337,6 +344,7 @@ pub fn tick(
         let off = &rules.device_offline;
         if off.enabled && state.offline_since.is_none() && now - contact >= secs(off.after_s) {
             state.offline_since = Some(contact);
+            state.offline_severity = off.severity;
             out.push(Transition {
                 key: AlertKey::new(RuleId::DeviceOffline, ""),
                 kind: TransitionKind::Firing,

@@ -6,7 +6,7 @@
 use super::config::AlertRules;
 use super::history::{Buckets, Counter};
 use super::series::Timing;
-use super::{AlertKey, Finding, ForecastNote, RuleId, Severity};
+use super::{AlertKey, Finding, ForecastNote, RuleId, Severity, secs};
 use crate::forecast::{self, Direction, ForecastRule};
 use crate::sample::{Sample, SmartProtocol, SmartStats};
 use chrono::{DateTime, Duration, Utc};
@@ -104,9 +104,8 @@ pub fn verdicts(s: &Sample, mem: &mut Memory, active: Active<'_>, r: &AlertRules
         }
     }
 
-    for d in &s.disks {
-        let Some(sm) = &d.smart else { continue };
-        let m = d.mount_point.as_str();
+    let drives = drives(s);
+    for &(m, sm) in &drives {
         drive_replaced(mem, m, sm);
         let nvme = sm.protocol == Some(SmartProtocol::Nvme);
 
@@ -262,16 +261,15 @@ pub fn verdicts(s: &Sample, mem: &mut Memory, active: Active<'_>, r: &AlertRules
                 .unwrap_or(tr.fallback_critical_c);
             (label.to_string(), th.temperature_c, crit)
         });
-        let drives = s.disks.iter().filter_map(|d| {
-            let sm = d.smart.as_ref()?;
+        let drive_temps = drives.iter().filter_map(|(m, sm)| {
             let temp = sm.temperature_c?;
             let crit = sm
                 .temperature_critical_c
                 .filter(|c| c.is_finite() && *c > 0.0)
                 .unwrap_or(tr.drive_critical_c);
-            Some((format!("drive {}", d.mount_point), temp, crit))
+            Some((format!("drive {m}"), temp, crit))
         });
-        for (label, temp, crit) in sensors.chain(drives) {
+        for (label, temp, crit) in sensors.chain(drive_temps) {
             if !temp.is_finite() {
                 continue;
             }
@@ -299,6 +297,23 @@ pub fn verdicts(s: &Sample, mem: &mut Memory, active: Active<'_>, r: &AlertRules
         }
     }
 
+    out
+}
+
+/// One entry per physical drive: the agent attaches a drive's SMART report to every mount on
+/// it (`/` and `/boot/efi` on one NVMe), and one drive must raise one alert. Identical reports in
+/// one sample are one drive, named by its lexically first mount point (stable across samples).
+fn drives(s: &Sample) -> Vec<(&str, &SmartStats)> {
+    let mut out: Vec<(&str, &SmartStats)> = Vec::new();
+    for d in &s.disks {
+        let Some(sm) = &d.smart else { continue };
+        let m = d.mount_point.as_str();
+        match out.iter_mut().find(|(_, other)| *other == sm) {
+            Some(entry) if m < entry.0 => entry.0 = m,
+            Some(_) => {}
+            None => out.push((m, sm)),
+        }
+    }
     out
 }
 
@@ -362,20 +377,15 @@ fn counter_finding(
     keep_s: u64,
     severity: Severity,
 ) -> Option<Finding> {
-    let keep = Duration::seconds(
-        i64::try_from(keep_s)
-            .unwrap_or(i64::MAX / 1000)
-            .min(i64::MAX / 1000),
-    );
+    let keep = secs(keep_s);
     let mut grown = Vec::new();
     for (name, v) in values {
         let k = format!("{mount}\u{1f}{name}");
         let first = !mem.counters.contains_key(&k);
         let c = mem.counters.entry(k).or_default();
         c.observe(t, *v, first);
-        if c.increased_at
-            .is_some_and(|at| t - at < keep || keep_s == 0 && at == t)
-        {
+        // An increase in this very sample counts even with no keep-firing time.
+        if c.increased_at.is_some_and(|at| at == t || t - at < keep) {
             grown.push(format!("{name} {} -> {}", c.before_increase, c.value));
         }
     }

@@ -3,8 +3,8 @@
 //! flapping when it fires too often; and what consumers were last told about it ("exposed"), so
 //! that only the net change is published.
 
-use super::{Finding, Severity};
-use chrono::{DateTime, Duration, Utc};
+use super::{Finding, Severity, secs};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Where an alert's condition stands, on sample time.
@@ -61,14 +61,6 @@ pub struct Series {
     pub flapping: bool,
     #[serde(default)]
     pub exposed: Exposed,
-}
-
-fn secs(s: u64) -> Duration {
-    Duration::seconds(
-        i64::try_from(s)
-            .unwrap_or(i64::MAX / 1000)
-            .min(i64::MAX / 1000),
-    )
 }
 
 impl Series {
