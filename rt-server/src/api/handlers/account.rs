@@ -11,53 +11,29 @@ use rt_core::api::{
     UpdateUserRequest,
 };
 use rt_core::error::codes;
-use rt_core::validate::username_key;
 use rt_core::{ApiTokenId, Role};
 use std::net::IpAddr;
 use warp::http::StatusCode;
 use warp::reply::Response;
-
-const LOGIN_FAILED: &str = "invalid user name or password";
 
 pub async fn login(
     state: State,
     addr: Option<IpAddr>,
     req: LoginRequest,
 ) -> Result<Response, ApiError> {
-    // Throttled under the name's case-insensitive key, as accounts are looked up: `Admin` and
-    // `ADMIN` share one budget.
-    let throttle_key = username_key(&req.username);
-    if let Some(wait) = state.throttle.check(addr, &throttle_key) {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            codes::TOO_MANY_REQUESTS,
-            format!("too many failed logins; try again in {wait} s"),
-        );
-        e.retry_after = Some(wait);
-        return Err(e);
-    }
-    let name = req.username.clone();
-    let user = state
-        .store
-        .run(move |c| users::find_by_name(c, &name).map_err(ApiError::from))
-        .await?;
-    let password = req.password.clone();
-    let ok_user = tokio::task::spawn_blocking(move || match user {
-        Some(u) if auth::verify_password(&password, &u.password_hash) && !u.disabled => Some(u),
-        Some(_) => None,
-        None => {
-            auth::verify_dummy(&password);
-            None
+    let user = match state
+        .passwords
+        .check(&state.store, addr, &req.username, &req.password)
+        .await
+    {
+        Ok(u) => u,
+        Err(e) => {
+            if matches!(e, auth::CheckError::Invalid) {
+                tracing::info!(username = %req.username, "login failed");
+            }
+            return Err(e.into());
         }
-    })
-    .await
-    .map_err(|_| ApiError::internal())?;
-    let Some(user) = ok_user else {
-        state.throttle.record_failure(addr, &throttle_key);
-        tracing::info!(username = %req.username, "login failed");
-        return Err(ApiError::unauthorized(LOGIN_FAILED));
     };
-    state.throttle.record_success(&throttle_key);
     let token = new_token(TokenKind::Session);
     let hash = hash_token(&token);
     let now = Utc::now();
@@ -117,14 +93,7 @@ pub async fn create_user(
     caller: Caller,
     req: CreateUserRequest,
 ) -> Result<Response, ApiError> {
-    let password = req.password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(|e| match e {
-            auth::PasswordError::Hash => ApiError::internal(),
-            other => ApiError::validation(other.to_string(), "password"),
-        })?;
+    let hash = state.passwords.hash(&req.password).await?;
     let name = req.username.clone();
     let role = req.role;
     let row = state
@@ -157,15 +126,7 @@ pub async fn update_user(
         ));
     }
     let hash = match req.password.clone() {
-        Some(p) => Some(
-            tokio::task::spawn_blocking(move || auth::hash_password(&p))
-                .await
-                .map_err(|_| ApiError::internal())?
-                .map_err(|e| match e {
-                    auth::PasswordError::Hash => ApiError::internal(),
-                    other => ApiError::validation(other.to_string(), "password"),
-                })?,
-        ),
+        Some(p) => Some(state.passwords.hash(&p).await?),
         None => None,
     };
     let (role, disabled) = (req.role, req.disabled);
