@@ -122,6 +122,15 @@ fn fingerprint(store: &Store) -> String {
         .unwrap()
 }
 
+/// (method, path, body maker, who may call, status on success).
+type Route = (
+    Method,
+    String,
+    Box<dyn FnMut() -> Option<Value>>,
+    Access,
+    StatusCode,
+);
+
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Access {
@@ -349,13 +358,7 @@ async fn every_route_for_every_kind_of_caller() {
         n += 1;
         n
     };
-    let routes: Vec<(
-        Method,
-        String,
-        Box<dyn FnMut() -> Option<Value>>,
-        Access,
-        StatusCode,
-    )> = vec![
+    let routes: Vec<Route> = vec![
         (
             Method::GET,
             "/livez".into(),
