@@ -772,7 +772,7 @@ async fn stored_hostile_text_is_escaped_in_every_export_format() {
         assert_eq!(r.status(), StatusCode::OK);
         let text = r.text().await.unwrap();
         assert_eq!(
-            rt_core::text::first_unsafe(&text.replace('\n', " ").replace('\r', " "), false),
+            rt_core::text::first_unsafe(&text.replace(['\n', '\r'], " "), false),
             None,
             "{format}: {text:?}"
         );

@@ -123,10 +123,10 @@ fn fingerprint(store: &Store) -> String {
 }
 
 /// (method, path, body maker, who may call, status on success).
-type Route = (
+type Route<'a> = (
     Method,
     String,
-    Box<dyn FnMut() -> Option<Value>>,
+    Box<dyn FnMut() -> Option<Value> + 'a>,
     Access,
     StatusCode,
 );
@@ -358,7 +358,7 @@ async fn every_route_for_every_kind_of_caller() {
         n += 1;
         n
     };
-    let routes: Vec<Route> = vec![
+    let routes: Vec<Route<'_>> = vec![
         (
             Method::GET,
             "/livez".into(),
