@@ -6,6 +6,11 @@
 //! A row is a `Vec<Cell>` in column order. [`Cell::to_csv_field`] gives the text of one CSV
 //! field (quoting is the CSV writer's job, e.g. the `csv` crate); text is passed through
 //! [`sanitize_csv_text`] against formula injection, numbers are never altered.
+//!
+//! Text hygiene: every text cell, in CSV and in JSON, goes through [`crate::text::escape`], so
+//! a control character or bidi override stored before validation refused them (or typed into
+//! an event message) reaches a spreadsheet or a terminal `cat` as a visible `\u{1b}`, never as
+//! itself.
 
 use crate::api::{DeviceEvent, DeviceSummary, ExportKind};
 use crate::ids::DeviceId;
@@ -40,13 +45,17 @@ impl Cell {
         v.map_or(Cell::Null, f)
     }
 
-    /// The text of this cell as one CSV field: text sanitised ([`sanitize_csv_text`]), numbers
+    /// The text of this cell as one CSV field: text escaped ([`crate::text::escape`]) and
+    /// sanitised ([`sanitize_csv_text`]), numbers
     /// as written by Rust (`-5`, `12.5`, never prefixed), booleans `true`/`false`, times
     /// RFC 3339 UTC with `Z`, Null (and a non-finite float) as the empty string.
     pub fn to_csv_field(&self) -> Cow<'_, str> {
         match self {
             Cell::Null => Cow::Borrowed(""),
-            Cell::Text(s) => sanitize_csv_text(s),
+            Cell::Text(s) => match crate::text::escape(s) {
+                Cow::Borrowed(b) => sanitize_csv_text(b),
+                Cow::Owned(o) => Cow::Owned(sanitize_csv_text(&o).into_owned()),
+            },
             Cell::Int(i) => Cow::Owned(i.to_string()),
             Cell::Float(f) if f.is_finite() => Cow::Owned(f.to_string()),
             Cell::Float(_) => Cow::Borrowed(""),
@@ -55,12 +64,13 @@ impl Cell {
         }
     }
 
-    /// The JSON value of this cell. Text is NOT sanitised (JSON is not a spreadsheet); a
-    /// non-finite float is `null`; times are RFC 3339 strings.
+    /// The JSON value of this cell. Text is escaped ([`crate::text::escape`]) but not
+    /// formula-sanitised (JSON is not a spreadsheet); a non-finite float is `null`; times are
+    /// RFC 3339 strings.
     pub fn to_json(&self) -> Value {
         match self {
             Cell::Null => Value::Null,
-            Cell::Text(s) => Value::String(s.clone()),
+            Cell::Text(s) => Value::String(crate::text::escape(s).into_owned()),
             Cell::Int(i) => Value::from(*i),
             Cell::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
             Cell::Bool(b) => Value::Bool(*b),

@@ -17,6 +17,7 @@ pub mod inventory;
 pub mod lifecycle;
 pub mod role;
 pub mod sample;
+pub mod text;
 pub mod validate;
 
 pub use error::{ApiError, ErrorBody};

@@ -16,8 +16,15 @@
 //! - used/available never exceed total (memory, swap, disks);
 //! - timestamps lie between 2000-01-01 and `now +` [`limits::MAX_FUTURE_SKEW_S`];
 //! - `seq >= 1`, unique within a batch;
-//! - strings and lists are capped ([`limits`]); strings never contain NUL.
+//! - strings and lists are capped ([`limits`]);
+//! - text hygiene ([`crate::text`]): strings never contain control characters (NUL, ESC, C1),
+//!   bidi overrides or line separators. Text people type is refused with the field named (device
+//!   notes may hold newlines and tabs); text machines report (inventory, samples, agent version)
+//!   is first neutralised by [`Validate::neutralise`], so it passes;
+//! - user names: [`username_problem`] (one character set), compared case-insensitively through
+//!   [`username_key`].
 //!
+//! The server's one body filter runs `neutralise` then `validate` on every JSON body.
 //! Messages never echo secrets (passwords, tokens); they may echo numbers.
 
 use crate::api::{
@@ -64,7 +71,8 @@ pub mod limits {
     pub const MAX_FREQUENCY_MHZ: u64 = 100_000;
     /// Longest plausible uptime: 50 years.
     pub const MAX_UPTIME_S: u64 = 50 * 365 * 86_400;
-    /// Usernames: 1..=64 characters of `A-Z a-z 0-9 . _ - @`, starting with a letter or digit.
+    /// Usernames: 1..=64 characters of `A-Z a-z 0-9 . _ - @`, starting with a letter or digit
+    /// (see [`super::username_problem`]).
     pub const MAX_USERNAME_LEN: usize = 64;
     /// Shortest password accepted for a new account.
     pub const MIN_PASSWORD_LEN: usize = 8;
@@ -112,6 +120,10 @@ impl fmt::Display for Problem {
 pub trait Validate {
     fn validate(&self, now: DateTime<Utc>) -> Vec<Problem>;
 
+    /// Replace unsafe characters in the text a machine reports (see [`crate::text`]) before
+    /// validation. Text people type is left alone, so validation refuses it instead.
+    fn neutralise(&mut self) {}
+
     /// Convenience: true when [`Validate::validate`] finds nothing.
     fn is_valid(&self, now: DateTime<Utc>) -> bool {
         self.validate(now).is_empty()
@@ -143,6 +155,50 @@ pub fn problems_to_error(problems: &[Problem]) -> ErrorBody {
     } else {
         body.with_field(first.field.clone())
     }
+}
+
+/// The message for an unsafe character: names it by code point, never prints it.
+fn unsafe_message(c: char, multiline: bool) -> String {
+    let allowed = if multiline {
+        " (newlines and tabs are allowed)"
+    } else {
+        ""
+    };
+    format!(
+        "must not contain control characters, bidi overrides or line separators (found U+{:04X}){allowed}",
+        u32::from(c)
+    )
+}
+
+/// The one user-name rule: 1 to [`limits::MAX_USERNAME_LEN`] characters of ASCII letters,
+/// digits and `. _ - @`, starting with a letter or digit. Names are unique case-insensitively
+/// ([`username_key`]). `None` when `name` is acceptable, otherwise what is wrong with it.
+pub fn username_problem(name: &str) -> Option<String> {
+    let len = name.chars().count();
+    if name.is_empty() {
+        Some("must not be empty".into())
+    } else if len > limits::MAX_USERNAME_LEN {
+        Some(format!(
+            "is too long ({len} characters, at most {})",
+            limits::MAX_USERNAME_LEN
+        ))
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+    {
+        Some("may contain only letters A-Z a-z, digits and . _ - @".into())
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        Some("must start with a letter or digit".into())
+    } else {
+        None
+    }
+}
+
+/// The form under which user names are compared and kept unique: ASCII lower case (user names
+/// are ASCII by [`username_problem`]; older names are folded the same way, as the database's
+/// `lower()` does).
+pub fn username_key(name: &str) -> String {
+    name.to_ascii_lowercase()
 }
 
 // ---------------------------------------------------------------- checker
@@ -212,8 +268,19 @@ impl Checker<'_> {
         }
     }
 
-    /// A string of at most `max` characters without NUL; optionally non-blank.
+    /// A string of at most `max` characters without unsafe characters; optionally non-blank.
     fn text(&mut self, field: impl FnOnce() -> String, s: &str, max: usize, required: bool) {
+        self.text_with(field, s, max, required, false);
+    }
+
+    fn text_with(
+        &mut self,
+        field: impl FnOnce() -> String,
+        s: &str,
+        max: usize,
+        required: bool,
+        multiline: bool,
+    ) {
         if required && s.trim().is_empty() {
             self.push(field(), "must not be empty");
             return;
@@ -224,8 +291,8 @@ impl Checker<'_> {
                 field(),
                 format!("is too long ({len} characters, at most {max})"),
             );
-        } else if s.contains('\0') {
-            self.push(field(), "must not contain NUL characters");
+        } else if let Some(c) = crate::text::first_unsafe(s, multiline) {
+            self.push(field(), unsafe_message(c, multiline));
         }
     }
 
@@ -254,27 +321,8 @@ impl Checker<'_> {
     }
 
     fn username(&mut self, field: impl FnOnce() -> String, s: &str) {
-        let len = s.chars().count();
-        if s.is_empty() {
-            self.push(field(), "must not be empty");
-        } else if len > limits::MAX_USERNAME_LEN {
-            self.push(
-                field(),
-                format!(
-                    "is too long ({len} characters, at most {})",
-                    limits::MAX_USERNAME_LEN
-                ),
-            );
-        } else if !s
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-        {
-            self.push(
-                field(),
-                "may contain only letters A-Z a-z, digits and . _ - @",
-            );
-        } else if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            self.push(field(), "must start with a letter or digit");
+        if let Some(m) = username_problem(s) {
+            self.push(field(), m);
         }
     }
 
@@ -541,6 +589,32 @@ impl Validate for Sample {
     fn validate(&self, now: DateTime<Utc>) -> Vec<Problem> {
         run(now, |c| c.sample("", self))
     }
+
+    fn neutralise(&mut self) {
+        use crate::text::{neutralise as n, neutralise_opt as o};
+        for d in &mut self.disks {
+            n(&mut d.mount_point);
+            n(&mut d.file_system);
+            n(&mut d.kind);
+        }
+        if let Some(net) = &mut self.network {
+            for i in &mut net.interfaces {
+                n(&mut i.name);
+                o(&mut i.mac_address);
+            }
+        }
+        for t in &mut self.thermal {
+            n(&mut t.label);
+        }
+        if let Some(p) = &mut self.processes {
+            for t in &mut p.top_cpu {
+                n(&mut t.name);
+            }
+        }
+        if let Some(a) = &mut self.agent {
+            n(&mut a.version);
+        }
+    }
 }
 
 /// Problems of a batch that are not about one sample: agent version and batch size. The server
@@ -563,6 +637,11 @@ pub fn batch_envelope_problems(batch: &TelemetryBatch) -> Vec<Problem> {
 }
 
 impl Validate for TelemetryBatch {
+    fn neutralise(&mut self) {
+        crate::text::neutralise(&mut self.agent_version);
+        self.samples.iter_mut().for_each(Validate::neutralise);
+    }
+
     fn validate(&self, now: DateTime<Utc>) -> Vec<Problem> {
         let mut out = batch_envelope_problems(self);
         run(now, |c| {
@@ -590,9 +669,46 @@ impl Validate for Inventory {
     fn validate(&self, now: DateTime<Utc>) -> Vec<Problem> {
         run(now, |c| c.inventory("", self))
     }
+
+    fn neutralise(&mut self) {
+        use crate::text::{neutralise as n, neutralise_opt as o};
+        for v in [
+            &mut self.hostname,
+            &mut self.os_name,
+            &mut self.os_version,
+            &mut self.kernel_version,
+            &mut self.arch,
+            &mut self.cpu_model,
+        ] {
+            n(v);
+        }
+        for v in [
+            &mut self.machine_id,
+            &mut self.serial_number,
+            &mut self.vendor,
+            &mut self.model,
+        ] {
+            o(v);
+        }
+        self.mac_addresses.iter_mut().for_each(|m| {
+            n(m);
+        });
+        for d in &mut self.disks {
+            n(&mut d.name);
+            n(&mut d.kind);
+            o(&mut d.model);
+            o(&mut d.serial_number);
+        }
+    }
 }
 
 impl Validate for EnrollRequest {
+    /// Only the inventory (reported by the machine) is neutralised; the names a person typed
+    /// in the wizard are refused instead.
+    fn neutralise(&mut self) {
+        self.inventory.neutralise();
+    }
+
     fn validate(&self, now: DateTime<Utc>) -> Vec<Problem> {
         use limits::*;
         run(now, |c| {
@@ -651,7 +767,7 @@ impl Validate for DevicePatch {
                 c.text(|| "asset_tag".into(), a, MAX_STRING_LEN, false);
             }
             if let Some(n) = &self.notes {
-                c.text(|| "notes".into(), n, MAX_NOTES_LEN, false);
+                c.text_with(|| "notes".into(), n, MAX_NOTES_LEN, false, true);
             }
         })
     }
@@ -936,6 +1052,117 @@ mod tests {
             password: String::new(),
         };
         assert_eq!(fields(&login.validate(now())), vec!["password"]);
+    }
+
+    const HOSTILE: [&str; 4] = ["\u{1b}[2J", "x\u{202E}txt.exe", "nul\0", "c1\u{9b}31m"];
+
+    #[test]
+    fn typed_text_with_unsafe_characters_is_refused_naming_the_field() {
+        for h in HOSTILE {
+            let patch = DevicePatch {
+                name: Some(format!("pc{h}")),
+                assignee: Some(h.into()),
+                asset_tag: Some(h.into()),
+                notes: Some(format!("ok\n\tline{h}")),
+                ..Default::default()
+            };
+            let p = patch.validate(now());
+            assert_eq!(
+                fields(&p),
+                vec!["name", "assignee", "asset_tag", "notes"],
+                "{h:?}"
+            );
+            assert!(p[0].message.contains("U+"), "{p:?}");
+            assert!(!p[0].message.contains(h), "the message must not echo it");
+            let user = CreateUserRequest {
+                username: format!("bob{h}"),
+                password: "longenough".into(),
+                role: crate::Role::Viewer,
+            };
+            assert_eq!(fields(&user.validate(now())), vec!["username"]);
+            let tok = CreateApiTokenRequest {
+                name: format!("ci{h}"),
+                expires_in_days: None,
+            };
+            assert_eq!(fields(&tok.validate(now())), vec!["name"]);
+            let et = CreateEnrollmentTokenRequest {
+                note: Some(h.into()),
+                ..Default::default()
+            };
+            assert_eq!(fields(&et.validate(now())), vec!["note"]);
+        }
+        // Notes keep newlines and tabs; other fields do not.
+        let ok = DevicePatch {
+            notes: Some("line 1\n\tline 2".into()),
+            ..Default::default()
+        };
+        assert!(ok.is_valid(now()));
+        let nl = DevicePatch {
+            name: Some("a\nb".into()),
+            ..Default::default()
+        };
+        assert_eq!(fields(&nl.validate(now())), vec!["name"]);
+    }
+
+    #[test]
+    fn machine_text_is_neutralised_then_valid() {
+        for h in HOSTILE {
+            let mut req = EnrollRequest {
+                enrollment_token: Some("et_x".into()),
+                username: None,
+                password: None,
+                inventory: Inventory {
+                    hostname: format!("pc{h}"),
+                    cpu_model: h.into(),
+                    serial_number: Some(h.into()),
+                    mac_addresses: vec![h.into()],
+                    ..Default::default()
+                },
+                device_name: Some(format!("name{h}")),
+                asset_tag: None,
+                assignee: None,
+            };
+            // Before neutralising, the inventory is refused too.
+            assert!(fields(&req.validate(now())).contains(&"inventory.hostname"));
+            req.neutralise();
+            // The typed device name is not neutralised: it stays refused.
+            assert_eq!(fields(&req.validate(now())), vec!["device_name"], "{h:?}");
+            assert!(req.inventory.hostname.contains('\u{FFFD}'));
+            assert_eq!(
+                crate::text::first_unsafe(&req.inventory.cpu_model, false),
+                None
+            );
+
+            let mut s = Sample::example(1, now());
+            s.disks[0].mount_point = format!("/m{h}");
+            s.processes = Some(crate::sample::ProcessStats {
+                count: 1,
+                top_cpu: vec![crate::sample::ProcessInfo {
+                    name: h.into(),
+                    cpu_pct: 1.0,
+                    ..Default::default()
+                }],
+            });
+            let mut batch = TelemetryBatch {
+                agent_version: format!("0.1{h}"),
+                samples: vec![s],
+            };
+            assert!(!batch.is_valid(now()));
+            batch.neutralise();
+            assert_eq!(batch.validate(now()), vec![], "{h:?}");
+        }
+    }
+
+    #[test]
+    fn one_username_rule_and_case_insensitive_key() {
+        assert_eq!(username_problem("alice.smith@corp"), None);
+        assert!(
+            username_problem("Zoë").is_some(),
+            "non-ASCII letters are outside the set"
+        );
+        assert!(username_problem("_x").is_some());
+        assert!(username_problem(&"a".repeat(65)).is_some());
+        assert_eq!(username_key("Alice"), username_key("aLICE"));
     }
 
     #[test]

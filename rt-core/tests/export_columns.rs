@@ -191,7 +191,35 @@ fn json_object_pads_short_rows_with_null() {
     assert_eq!(Value::Object(row), json!({"a": 1, "b": null}));
 }
 
+#[test]
+fn stored_hostile_text_is_escaped_in_csv_and_json_and_keeps_the_formula_guard() {
+    for (stored, csv, json_text) in [
+        ("\u{1b}[2Jpc", "\\u{1b}[2Jpc", "\\u{1b}[2Jpc"),
+        ("a\u{202E}gpj.exe", "a\\u{202e}gpj.exe", "a\\u{202e}gpj.exe"),
+        ("nul\0", "nul\\u{0}", "nul\\u{0}"),
+        ("\u{9b}31m", "\\u{9b}31m", "\\u{9b}31m"),
+        // Escaping first, then the formula guard still applies.
+        (
+            "=HYPERLINK(\u{1b})",
+            "'=HYPERLINK(\\u{1b})",
+            "=HYPERLINK(\\u{1b})",
+        ),
+    ] {
+        let cell = Cell::Text(stored.into());
+        assert_eq!(cell.to_csv_field(), csv, "{stored:?}");
+        assert_eq!(cell.to_json(), json!(json_text), "{stored:?}");
+    }
+}
+
 proptest! {
+    #[test]
+    fn exported_text_never_carries_an_unsafe_character(s in any::<String>()) {
+        let cell = Cell::Text(s);
+        prop_assert_eq!(rt_core::text::first_unsafe(&cell.to_csv_field(), false), None);
+        let Value::String(j) = cell.to_json() else { panic!("text cell must be a JSON string") };
+        prop_assert_eq!(rt_core::text::first_unsafe(&j, false), None);
+    }
+
     #[test]
     fn sanitised_text_never_starts_a_formula(s in any::<String>()) {
         let out = sanitize_csv_text(&s);

@@ -147,7 +147,9 @@ pub fn user_command(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             role,
             password_stdin,
         } => {
-            users::check_username(&name).map_err(|m| anyhow::anyhow!(m))?;
+            if let Some(m) = rt_core::validate::username_problem(&name) {
+                bail!("user name {m}");
+            }
             let pw = read_password(password_stdin)?;
             let hash = auth::hash_password(&pw).map_err(|e| anyhow::anyhow!("{e}"))?;
             let created = store.run_sync(|c| users::create(c, &name, &hash, role, Utc::now()))?;

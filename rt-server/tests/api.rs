@@ -572,3 +572,221 @@ async fn users_and_api_tokens_can_be_managed_by_admins() {
     assert_eq!(users.as_array().unwrap().len(), 2);
     s.stop().await;
 }
+
+/// The hostile strings of the text-hygiene tests: an ANSI clear-screen, a bidi override, a NUL
+/// and the 8-bit CSI (C1 0x9b).
+const HOSTILE: [&str; 4] = ["\u{1b}[2J", "x\u{202E}gpj.exe", "nul\0", "c1\u{9b}31m"];
+
+fn has_unsafe(v: &Value) -> bool {
+    rt_core::text::first_unsafe(&v.to_string(), false).is_some()
+        || match v {
+            Value::String(s) => rt_core::text::first_unsafe(s, false).is_some(),
+            Value::Array(a) => a.iter().any(has_unsafe),
+            Value::Object(o) => o.values().any(has_unsafe),
+            _ => false,
+        }
+}
+
+async fn send(
+    s: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let r = client()
+        .request(method, format!("{}{}", s.url, path))
+        .bearer_auth(&s.admin_token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn hostile_text_is_refused_when_typed_and_neutralised_when_reported() {
+    use reqwest::Method;
+    let s = TestServer::start().await.unwrap();
+    let token = s.enrollment_token().await.unwrap();
+    for (i, h) in HOSTILE.iter().enumerate() {
+        // A name typed in the wizard: refused, naming the field; nothing is enrolled.
+        let inv = inventory(
+            &format!("clean-{i}"),
+            Some(&format!("mid-hostile-{i}")),
+            None,
+        );
+        let (st, v) = send(
+            &s,
+            Method::POST,
+            "/api/v1/enroll",
+            json!({"enrollment_token": token, "inventory": inv, "device_name": format!("pc{h}")}),
+        )
+        .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{h:?}: {v}");
+        assert_eq!(v["error"]["field"], "device_name", "{v}");
+        assert!(!has_unsafe(&v), "the error must not echo the text: {v}");
+        let (_, list) = get(&s, &s.admin_token, "/api/v1/devices").await;
+        assert_eq!(list["total"], i, "a refused enrollment stored a device");
+
+        // Text the machine reports: neutralised (U+FFFD), the device is enrolled.
+        let mut inv = inv;
+        inv.hostname = format!("host{h}");
+        inv.cpu_model = h.to_string();
+        inv.serial_number = Some(format!("sn{h}"));
+        inv.mac_addresses = vec![h.to_string()];
+        let (st, v) = enroll_with(&s, &token, inv).await;
+        assert_eq!(st, StatusCode::CREATED, "{h:?}: {v}");
+        let id = v["device_id"].as_i64().unwrap();
+        let (_, before) = get(&s, &s.admin_token, &format!("/api/v1/devices/{id}")).await;
+        assert!(!has_unsafe(&before), "{before}");
+        let host = before["hostname"].as_str().unwrap();
+        assert!(
+            host.starts_with("host") && host.contains('\u{FFFD}'),
+            "{host:?}"
+        );
+
+        // Every typed device field: refused, naming it, and the device is unchanged.
+        for field in ["name", "assignee", "asset_tag", "notes"] {
+            let (st, v) = send(
+                &s,
+                Method::PATCH,
+                &format!("/api/v1/devices/{id}"),
+                json!({ field: format!("v{h}") }),
+            )
+            .await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{field} {h:?}: {v}");
+            assert_eq!(v["error"]["field"], field, "{v}");
+            let (_, after) = get(&s, &s.admin_token, &format!("/api/v1/devices/{id}")).await;
+            assert_eq!(
+                after, before,
+                "a refused PATCH of {field} changed the device"
+            );
+        }
+
+        // Accounts and tokens: user names, token names, enrollment-token notes.
+        for (path, body, field) in [
+            (
+                "/api/v1/users",
+                json!({"username": format!("u{i}{h}"), "password": "password-123", "role": "viewer"}),
+                "username",
+            ),
+            (
+                "/api/v1/api-tokens",
+                json!({"name": format!("ci{h}")}),
+                "name",
+            ),
+            (
+                "/api/v1/enrollment-tokens",
+                json!({"note": format!("n{h}")}),
+                "note",
+            ),
+        ] {
+            let (_, list_before) = get(&s, &s.admin_token, path).await;
+            let (st, v) = send(&s, Method::POST, path, body).await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{path} {h:?}: {v}");
+            assert_eq!(v["error"]["field"], field, "{v}");
+            let (_, list_after) = get(&s, &s.admin_token, path).await;
+            assert_eq!(
+                list_after, list_before,
+                "a refused POST {path} stored something"
+            );
+        }
+    }
+    // Notes may hold newlines and tabs.
+    let (_, list) = get(&s, &s.admin_token, "/api/v1/devices").await;
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    let (st, v) = send(
+        &s,
+        Method::PATCH,
+        &format!("/api/v1/devices/{id}"),
+        json!({"notes": "line 1\n\tline 2"}),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["notes"], "line 1\n\tline 2");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn usernames_have_one_character_set_and_are_unique_ignoring_case() {
+    use reqwest::Method;
+    let s = TestServer::start().await.unwrap();
+    let user = |name: &str| json!({"username": name, "password": "password-123", "role": "viewer"});
+    let (st, v) = send(&s, Method::POST, "/api/v1/users", user("Carol.K")).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    for dup in ["carol.k", "CAROL.K"] {
+        let (st, v) = send(&s, Method::POST, "/api/v1/users", user(dup)).await;
+        assert_eq!(st, StatusCode::CONFLICT, "{dup}: {v}");
+        assert_eq!(v["error"]["field"], "username");
+    }
+    // The rule the CLI, the API and the validation share: ASCII letters, digits, . _ - @.
+    for bad in ["Zoë", "_x", "a b", ""] {
+        let (st, v) = send(&s, Method::POST, "/api/v1/users", user(bad)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}: {v}");
+        assert_eq!(v["error"]["field"], "username");
+    }
+    let (_, users) = get(&s, &s.admin_token, "/api/v1/users").await;
+    assert_eq!(users.as_array().unwrap().len(), 2, "{users}");
+    // Sign-in finds the account whatever the case typed.
+    let r = client()
+        .post(format!("{}/api/v1/auth/login", s.url))
+        .json(&json!({"username": "cArOl.k", "password": "password-123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["user"]["username"], "Carol.K");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn stored_hostile_text_is_escaped_in_every_export_format() {
+    use diesel::prelude::*;
+    let s = TestServer::start().await.unwrap();
+    let dev = enroll(&s, "legacy", "mid-legacy").await;
+    // A value stored before text hygiene existed, written straight into the database.
+    let store = rt_server::server::open_store(&s.config).unwrap();
+    let id = dev.device_id.0;
+    store
+        .run_sync(|c| {
+            diesel::sql_query(
+                "UPDATE devices SET name = ?, assignee = ?, hostname = ? WHERE id = ?",
+            )
+            .bind::<diesel::sql_types::Text, _>("\u{1b}[2Jpwned")
+            .bind::<diesel::sql_types::Text, _>("bob\u{202E}gpj.exe")
+            .bind::<diesel::sql_types::Text, _>("c1\u{9b}31m\0")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(c)
+            .map_err(rt_server::store::StoreError::from)
+        })
+        .unwrap();
+    for format in ["csv", "json", "ndjson"] {
+        let r = client()
+            .get(format!("{}/api/v1/export/devices?format={format}", s.url))
+            .bearer_auth(&s.admin_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let text = r.text().await.unwrap();
+        assert_eq!(
+            rt_core::text::first_unsafe(&text.replace(['\n', '\r'], " "), false),
+            None,
+            "{format}: {text:?}"
+        );
+        let esc = if format == "csv" {
+            "\\u{1b}[2Jpwned"
+        } else {
+            "\\\\u{1b}[2Jpwned"
+        };
+        assert!(text.contains(esc), "{format}: {text}");
+        assert!(text.contains("u{202e}gpj.exe"), "{format}: {text}");
+        assert!(
+            text.contains("c1\\") && text.contains("u{9b}31m"),
+            "{format}: {text}"
+        );
+    }
+    s.stop().await;
+}

@@ -175,8 +175,17 @@ pub fn rate(bps: Option<f64>) -> String {
     }
 }
 
-/// Truncates to `width` display columns, ending with "…" (or "~" in ASCII mode) when cut.
+/// Stored text made safe to print: control characters, ANSI escapes and bidi overrides are shown
+/// as `\u{1b}` (the one escaper, `rt_core::text::escape`).
+pub fn safe(s: &str) -> std::borrow::Cow<'_, str> {
+    rt_core::text::escape(s)
+}
+
+/// The console's cell formatter: escapes unsafe characters ([`safe`]), then truncates to
+/// `width` display columns, ending with "…" (or "~" in ASCII mode) when cut.
 pub fn truncate(s: &str, width: usize, ascii: bool) -> String {
+    let s = safe(s);
+    let s = s.as_ref();
     let n = s.chars().count();
     if n <= width {
         return s.to_string();
@@ -306,5 +315,9 @@ mod tests {
         assert_eq!(rate(Some(2048.0)), "2.0 KiB/s");
         assert_eq!(truncate("workstation-01", 8, false), "worksta…");
         assert_eq!(truncate("ws", 8, true), "ws");
+        // Stored hostile text never reaches the terminal as itself.
+        assert_eq!(truncate("\u{1b}[2Jpc", 20, false), "\\u{1b}[2Jpc");
+        assert_eq!(truncate("a\u{202E}b", 20, false), "a\\u{202e}b");
+        assert_eq!(truncate("\u{9b}31m\0", 20, false), "\\u{9b}31m\\u{0}");
     }
 }

@@ -436,3 +436,47 @@ async fn login_keeps_the_token_and_logout_forgets_it() {
     assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_hostile_text_is_escaped_in_the_devices_table_and_csv() {
+    let f = fleet().await;
+    let url = f.server.url.clone();
+    let tok = f.server.admin_token.clone();
+    // Values stored before text hygiene existed: written by the store, past the API's checks.
+    let patch = rt_core::api::DevicePatch {
+        name: Some("\u{1b}[2Jpwned".into()),
+        assignee: Some("bob\u{202E}gpj.exe".into()),
+        notes: Some("c1\u{9b}31m".into()),
+        ..Default::default()
+    };
+    let store = rt_server::server::open_store(&f.server.config).unwrap();
+    let id = f.devices[0].0;
+    store
+        .run_sync(|c| {
+            rt_server::store::devices::apply_patch(c, id, &patch, "legacy", chrono::Utc::now())
+        })
+        .unwrap()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("cfg");
+    let id_s = id.to_string();
+    for args in [
+        vec!["devices"],
+        vec!["devices", "--csv"],
+        vec!["device", id_s.as_str()],
+    ] {
+        let o = run(&cfg, &url, Some(&tok), &args);
+        assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+        let out = text(&o.stdout);
+        let lines = out.replace(['\n', '\r'], " ");
+        assert_eq!(
+            rt_core::text::first_unsafe(&lines, false),
+            None,
+            "{args:?} printed a raw control character: {out:?}"
+        );
+        assert!(out.contains("\\u{1b}[2Jpwned"), "{args:?}: {out}");
+        if args[0] == "devices" {
+            assert!(out.contains("bob\\u{202e}gpj.exe"), "{args:?}: {out}");
+        }
+    }
+}

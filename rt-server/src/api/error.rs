@@ -44,6 +44,16 @@ impl ApiError {
             .with_field(field)
     }
 
+    /// 422 `validation_failed` listing every problem rt-core's validation found, `field` the
+    /// first one's path.
+    pub fn from_problems(problems: &[rt_core::Problem]) -> ApiError {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            body: rt_core::validate::problems_to_error(problems),
+            retry_after: None,
+        }
+    }
+
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED, message)
     }

@@ -1,5 +1,11 @@
 //! The HTTP API: shared state, caller authentication, request-body and query helpers.
 //! Routes are in [`filters`], the work in `handlers/*`, the error type in [`error`].
+//!
+//! Authentication and body validation happen here and ONLY through the filters in [`filters`]:
+//! a handler receives an authenticated [`Caller`] (or [`DeviceCaller`]) whose role was already
+//! checked, and a body that was parsed, neutralised and validated by rt-core's
+//! [`Validate`](rt_core::Validate). No handler reads the `Authorization` header or re-checks a
+//! field.
 
 pub mod error;
 pub mod filters;
@@ -16,8 +22,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use chrono::{DateTime, Utc};
 use error::ApiError;
 use futures_util::{Stream, StreamExt};
-use rt_core::Role;
 use rt_core::error::codes;
+use rt_core::{Role, Validate};
 use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,16 +56,25 @@ pub struct Caller {
     pub token_hash: String,
 }
 
+/// An authenticated device (device token): it may only upload its own telemetry.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceCaller {
+    pub device_id: i64,
+}
+
+/// The token of an `Authorization: Bearer <token>` header. The scheme is case-insensitive
+/// (RFC 9110 §11.1: `bearer`, `BEARER` ...), separated from the token by spaces or tabs.
 fn bearer(header: Option<&str>) -> Result<&str, ApiError> {
     let h = header.ok_or_else(|| {
         ApiError::unauthorized(
             "missing `Authorization: Bearer <token>`; log in with POST /api/v1/auth/login",
         )
     })?;
+    let h = h.trim_start_matches([' ', '\t']);
     let token = h
-        .strip_prefix("Bearer ")
-        .or_else(|| h.strip_prefix("bearer "))
-        .map(str::trim)
+        .split_once([' ', '\t'])
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim_matches([' ', '\t']))
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
             ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
@@ -71,11 +86,8 @@ fn bearer(header: Option<&str>) -> Result<&str, ApiError> {
 }
 
 /// Authenticate a user token and check its role. Device and enrollment tokens are refused here.
-pub async fn require_user(
-    state: &State,
-    header: Option<&str>,
-    need: Role,
-) -> Result<Caller, ApiError> {
+/// Called only by the auth filters in [`filters`].
+async fn require_user(state: &State, header: Option<&str>, need: Role) -> Result<Caller, ApiError> {
     let token = bearer(header)?;
     let kind = TokenKind::of(token);
     match kind {
@@ -129,8 +141,9 @@ pub async fn require_user(
     })
 }
 
-/// Authenticate a device token (telemetry only). Returns the device id.
-pub async fn require_device(state: &State, header: Option<&str>) -> Result<i64, ApiError> {
+/// Authenticate a device token (telemetry only). Called only by the device filter in
+/// [`filters`].
+async fn require_device(state: &State, header: Option<&str>) -> Result<DeviceCaller, ApiError> {
     let token = bearer(header)?;
     match TokenKind::of(token) {
         Some(TokenKind::Device) => {}
@@ -151,7 +164,7 @@ pub async fn require_device(state: &State, header: Option<&str>) -> Result<i64, 
         .run(move |c| devices::resolve_token(c, &hash).map_err(ApiError::from))
         .await?;
     match lookup {
-        DeviceTokenLookup::Valid { device_id } => Ok(device_id),
+        DeviceTokenLookup::Valid { device_id } => Ok(DeviceCaller { device_id }),
         DeviceTokenLookup::Retired => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             codes::DEVICE_RETIRED,
@@ -193,6 +206,33 @@ where
         }
     }
     Ok(buf.freeze())
+}
+
+/// Read, parse, neutralise and validate a JSON body: the one path every JSON request body
+/// takes (through the body filters in [`filters`]). `empty_default`: an empty body means
+/// `T::default()` instead of an error.
+async fn read_validated<T, S, B>(
+    body: S,
+    limit: usize,
+    empty_default: Option<fn() -> T>,
+) -> Result<T, ApiError>
+where
+    T: DeserializeOwned + Validate,
+    S: Stream<Item = Result<B, warp::Error>> + Send,
+    B: Buf,
+{
+    let bytes = read_body(body, limit).await?;
+    let mut value: T = match empty_default {
+        Some(default) if bytes.iter().all(u8::is_ascii_whitespace) => default(),
+        _ => parse_json(&bytes)?,
+    };
+    value.neutralise();
+    let problems = value.validate(Utc::now());
+    if problems.is_empty() {
+        Ok(value)
+    } else {
+        Err(ApiError::from_problems(&problems))
+    }
 }
 
 /// Parse JSON, answering 400 `invalid_json` with serde's description of the problem (which

@@ -1,4 +1,7 @@
-//! Accounts and their session/API tokens.
+//! Accounts and their session/API tokens. User names are looked up and kept unique ignoring
+//! case: by `lower(username)` (unique index `users_username_nocase`) against
+//! [`rt_core::validate::username_key`]. Which names are acceptable is rt-core's rule
+//! ([`rt_core::validate::username_problem`]), checked before anything reaches the store.
 
 use super::schema::{user_tokens, users};
 use super::{StoreError, from_ms, to_ms};
@@ -36,26 +39,15 @@ impl UserRow {
     }
 }
 
-/// User names: 1..=64 characters of letters, digits, `.`, `_`, `-`, `@`.
-pub fn check_username(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.chars().count() > 64 {
-        return Err("user name must be 1 to 64 characters".into());
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-    {
-        return Err("user name may contain only letters, digits, '.', '_', '-' and '@'".into());
-    }
-    Ok(())
-}
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
+/// The account whose name equals `name` ignoring (ASCII) case.
 pub fn find_by_name(
     conn: &mut SqliteConnection,
     name: &str,
 ) -> Result<Option<UserRow>, StoreError> {
     Ok(users::table
-        .filter(users::username.eq(name))
+        .filter(lower(users::username).eq(rt_core::validate::username_key(name)))
         .select(UserRow::as_select())
         .first(conn)
         .optional()?)
@@ -76,7 +68,7 @@ pub fn list(conn: &mut SqliteConnection) -> Result<Vec<UserRow>, StoreError> {
         .load(conn)?)
 }
 
-/// Insert a user; None when the name is taken.
+/// Insert a user; None when the name is taken (ignoring case).
 pub fn create(
     conn: &mut SqliteConnection,
     username: &str,

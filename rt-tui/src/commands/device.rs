@@ -82,5 +82,8 @@ pub fn render(d: &DeviceDetail, now: chrono::DateTime<chrono::Utc>) -> String {
     if let Some(n) = &d.notes {
         let _ = writeln!(o, "  notes:      {n}");
     }
-    o
+    // Stored text (names, inventory, notes) may predate text hygiene: escape every line.
+    o.lines()
+        .map(|l| format!("{}\n", crate::format::safe(l)))
+        .collect()
 }

@@ -3,7 +3,7 @@
 use crate::cli::DevicesArgs;
 use crate::client::DeviceQuery;
 use crate::filter::{Filter, SortKey, filter_and_sort};
-use crate::format::{pct, relative_time, temp};
+use crate::format::{pct, relative_time, safe, temp};
 use crate::{Ctx, UsageError};
 use comfy_table::{Table, presets};
 use rt_core::api::DeviceSummary;
@@ -72,8 +72,8 @@ pub fn table(rows: &[&DeviceSummary], now: chrono::DateTime<chrono::Utc>, ascii:
         t.add_row([
             d.id.to_string(),
             d.health.level.as_str().to_uppercase(),
-            d.name.clone(),
-            d.assignee.clone().unwrap_or_else(|| "-".into()),
+            safe(&d.name).into_owned(),
+            safe(d.assignee.as_deref().unwrap_or("-")).into_owned(),
             d.lifecycle_state.to_string(),
             pct(m.map(|m| m.cpu_pct)),
             pct(m.map(|m| m.mem_pct)),
@@ -81,7 +81,7 @@ pub fn table(rows: &[&DeviceSummary], now: chrono::DateTime<chrono::Utc>, ascii:
             temp(m.and_then(|m| m.temp_max_c)),
             pct(m.and_then(|m| m.battery_health_pct)),
             relative_time(d.last_seen, now),
-            d.health.reasons.join("; "),
+            safe(&d.health.reasons.join("; ")).into_owned(),
         ]);
     }
     t

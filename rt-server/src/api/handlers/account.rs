@@ -1,10 +1,10 @@
-//! Login, logout, users and API tokens.
+//! Login, logout, users and API tokens. Callers arrive authenticated and bodies validated
+//! (see `api::filters`).
 
 use crate::api::error::ApiError;
-use crate::api::{Caller, State, json, parse_json, require_user};
+use crate::api::{Caller, State, json};
 use crate::auth::{self, TokenKind, hash_token, new_token};
-use crate::store::users::{self, check_username};
-use bytes::Bytes;
+use crate::store::users;
 use chrono::{Duration, Utc};
 use rt_core::api::{
     ApiTokenCreated, CreateApiTokenRequest, CreateUserRequest, LoginRequest, LoginResponse,
@@ -16,8 +16,11 @@ use std::net::IpAddr;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-pub async fn login(state: State, addr: Option<IpAddr>, body: Bytes) -> Result<Response, ApiError> {
-    let req: LoginRequest = parse_json(&body)?;
+pub async fn login(
+    state: State,
+    addr: Option<IpAddr>,
+    req: LoginRequest,
+) -> Result<Response, ApiError> {
     let user = match state
         .passwords
         .check(&state.store, addr, &req.username, &req.password)
@@ -54,8 +57,7 @@ pub async fn login(state: State, addr: Option<IpAddr>, body: Bytes) -> Result<Re
     ))
 }
 
-pub async fn logout(state: State, authz: Option<String>) -> Result<Response, ApiError> {
-    let caller = require_user(&state, authz.as_deref(), Role::Viewer).await?;
+pub async fn logout(state: State, caller: Caller) -> Result<Response, ApiError> {
     if caller.token_kind == TokenKind::Session {
         let h = caller.token_hash.clone();
         state
@@ -67,8 +69,7 @@ pub async fn logout(state: State, authz: Option<String>) -> Result<Response, Api
     Ok(warp::reply::with_status(warp::reply(), StatusCode::NO_CONTENT).into_response())
 }
 
-pub async fn me(state: State, authz: Option<String>) -> Result<Response, ApiError> {
-    let caller = require_user(&state, authz.as_deref(), Role::Viewer).await?;
+pub async fn me(state: State, caller: Caller) -> Result<Response, ApiError> {
     let id = caller.user_id;
     let user = state
         .store
@@ -78,8 +79,7 @@ pub async fn me(state: State, authz: Option<String>) -> Result<Response, ApiErro
     Ok(json(&user.info(), StatusCode::OK))
 }
 
-pub async fn list_users(state: State, authz: Option<String>) -> Result<Response, ApiError> {
-    require_user(&state, authz.as_deref(), Role::Admin).await?;
+pub async fn list_users(state: State, _admin: Caller) -> Result<Response, ApiError> {
     let rows = state
         .store
         .run(|c| users::list(c).map_err(ApiError::from))
@@ -90,12 +90,9 @@ pub async fn list_users(state: State, authz: Option<String>) -> Result<Response,
 
 pub async fn create_user(
     state: State,
-    authz: Option<String>,
-    body: Bytes,
+    caller: Caller,
+    req: CreateUserRequest,
 ) -> Result<Response, ApiError> {
-    let caller = require_user(&state, authz.as_deref(), Role::Admin).await?;
-    let req: CreateUserRequest = parse_json(&body)?;
-    check_username(&req.username).map_err(|m| ApiError::validation(m, "username"))?;
     let hash = state.passwords.hash(&req.password).await?;
     let name = req.username.clone();
     let role = req.role;
@@ -107,7 +104,7 @@ pub async fn create_user(
             ApiError::new(
                 StatusCode::CONFLICT,
                 codes::CONFLICT,
-                "a user with that name already exists",
+                "a user with that name already exists (names are compared ignoring case)",
             )
             .with_field("username")
         })?;
@@ -117,12 +114,10 @@ pub async fn create_user(
 
 pub async fn update_user(
     state: State,
-    authz: Option<String>,
+    caller: Caller,
     id: i64,
-    body: Bytes,
+    req: UpdateUserRequest,
 ) -> Result<Response, ApiError> {
-    let caller = require_user(&state, authz.as_deref(), Role::Admin).await?;
-    let req: UpdateUserRequest = parse_json(&body)?;
     if caller.user_id == id && (req.disabled == Some(true) || req.role == Some(Role::Viewer)) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -146,32 +141,14 @@ pub async fn update_user(
 
 pub async fn create_api_token(
     state: State,
-    authz: Option<String>,
-    body: Bytes,
+    caller: Caller,
+    req: CreateApiTokenRequest,
 ) -> Result<Response, ApiError> {
-    let caller: Caller = require_user(&state, authz.as_deref(), Role::Viewer).await?;
-    let req: CreateApiTokenRequest = parse_json(&body)?;
     let name = req.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::validation(
-            "token name must be 1 to 100 characters",
-            "name",
-        ));
-    }
     let now = Utc::now();
-    let expires_at = match req.expires_in_days {
-        Some(d) if d == 0 || d > rt_core::validate::limits::MAX_API_TOKEN_DAYS => {
-            return Err(ApiError::validation(
-                format!(
-                    "expires_in_days must be between 1 and {}",
-                    rt_core::validate::limits::MAX_API_TOKEN_DAYS
-                ),
-                "expires_in_days",
-            ));
-        }
-        Some(d) => Some(now + Duration::days(i64::from(d))),
-        None => None,
-    };
+    let expires_at = req
+        .expires_in_days
+        .map(|d| now + Duration::days(i64::from(d)));
     let token = new_token(TokenKind::Api);
     let hash = hash_token(&token);
     let uid = caller.user_id;
@@ -193,8 +170,7 @@ pub async fn create_api_token(
     ))
 }
 
-pub async fn list_api_tokens(state: State, authz: Option<String>) -> Result<Response, ApiError> {
-    let caller = require_user(&state, authz.as_deref(), Role::Viewer).await?;
+pub async fn list_api_tokens(state: State, caller: Caller) -> Result<Response, ApiError> {
     let filter = (caller.role != Role::Admin).then_some(caller.user_id);
     let rows = state
         .store
@@ -204,12 +180,7 @@ pub async fn list_api_tokens(state: State, authz: Option<String>) -> Result<Resp
     Ok(json(&infos, StatusCode::OK))
 }
 
-pub async fn revoke_api_token(
-    state: State,
-    authz: Option<String>,
-    id: i64,
-) -> Result<Response, ApiError> {
-    let caller = require_user(&state, authz.as_deref(), Role::Viewer).await?;
+pub async fn revoke_api_token(state: State, caller: Caller, id: i64) -> Result<Response, ApiError> {
     let is_admin = caller.role == Role::Admin;
     let uid = caller.user_id;
     let done = state

@@ -1,19 +1,18 @@
-//! Enrollment tokens (admin) and device enrollment.
+//! Enrollment tokens (admin) and device enrollment. Admin callers arrive authenticated and
+//! every body validated (inventory included) by the filters in `api::filters`.
 
 use crate::api::error::ApiError;
-use crate::api::{State, json, parse_json, require_user};
+use crate::api::{Caller, State, json};
 use crate::auth::{TokenKind, hash_token, new_token};
 use crate::store::StoreError;
 use crate::store::devices::{self, EnrollInput, EnrollOutcome};
 use crate::store::enrollment::{self, TokenProblem};
-use bytes::Bytes;
 use chrono::{Duration, Utc};
 use rt_core::api::{
     CreateEnrollmentTokenRequest, EnrollRequest, EnrollResponse, EnrollmentTokenCreated,
 };
 use rt_core::error::codes;
-use rt_core::validate::limits;
-use rt_core::{DeviceId, EnrollmentTokenId, Role};
+use rt_core::{DeviceId, EnrollmentTokenId};
 use std::net::IpAddr;
 use warp::http::StatusCode;
 use warp::reply::Response;
@@ -23,51 +22,11 @@ const DEFAULT_ENROLLMENT_HOURS: u32 = 24;
 
 pub async fn create_token(
     state: State,
-    authz: Option<String>,
-    body: Bytes,
+    caller: Caller,
+    req: CreateEnrollmentTokenRequest,
 ) -> Result<Response, ApiError> {
-    let caller = require_user(&state, authz.as_deref(), Role::Admin).await?;
-    let req: CreateEnrollmentTokenRequest = if body.is_empty() {
-        CreateEnrollmentTokenRequest::default()
-    } else {
-        parse_json(&body)?
-    };
     let hours = req.expires_in_hours.unwrap_or(DEFAULT_ENROLLMENT_HOURS);
-    if hours == 0 || hours > limits::MAX_ENROLLMENT_TOKEN_HOURS {
-        return Err(ApiError::validation(
-            format!(
-                "expires_in_hours must be between 1 and {}",
-                limits::MAX_ENROLLMENT_TOKEN_HOURS
-            ),
-            "expires_in_hours",
-        ));
-    }
-    if let Some(m) = req.max_uses
-        && (m == 0 || m > limits::MAX_ENROLLMENT_TOKEN_USES)
-    {
-        return Err(ApiError::validation(
-            format!(
-                "max_uses must be between 1 and {}",
-                limits::MAX_ENROLLMENT_TOKEN_USES
-            ),
-            "max_uses",
-        ));
-    }
-    let note = req
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(str::to_string);
-    if note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > limits::MAX_STRING_LEN)
-    {
-        return Err(ApiError::validation(
-            format!("note must be at most {} characters", limits::MAX_STRING_LEN),
-            "note",
-        ));
-    }
+    let note = trimmed(&req.note);
     let token = new_token(TokenKind::Enrollment);
     let hash = hash_token(&token);
     let now = Utc::now();
@@ -93,8 +52,7 @@ pub async fn create_token(
     ))
 }
 
-pub async fn list_tokens(state: State, authz: Option<String>) -> Result<Response, ApiError> {
-    require_user(&state, authz.as_deref(), Role::Admin).await?;
+pub async fn list_tokens(state: State, _admin: Caller) -> Result<Response, ApiError> {
     let rows = state
         .store
         .run(|c| enrollment::list(c).map_err(ApiError::from))
@@ -106,12 +64,7 @@ pub async fn list_tokens(state: State, authz: Option<String>) -> Result<Response
     Ok(json(&infos, StatusCode::OK))
 }
 
-pub async fn revoke_token(
-    state: State,
-    authz: Option<String>,
-    id: i64,
-) -> Result<Response, ApiError> {
-    let caller = require_user(&state, authz.as_deref(), Role::Admin).await?;
+pub async fn revoke_token(state: State, caller: Caller, id: i64) -> Result<Response, ApiError> {
     let done = state
         .store
         .run(move |c| enrollment::revoke(c, id).map_err(ApiError::from))
@@ -126,41 +79,30 @@ pub async fn revoke_token(
     ))
 }
 
-fn clean_opt(v: &Option<String>, field: &str, max: usize) -> Result<Option<String>, ApiError> {
-    match v.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(s) if s.chars().count() > max => Err(ApiError::validation(
-            format!("{field} must be at most {max} characters"),
-            field,
-        )),
-        Some(s) if s.chars().any(char::is_control) => Err(ApiError::validation(
-            format!("{field} must not contain control characters"),
-            field,
-        )),
-        Some(s) => Ok(Some(s.to_string())),
-    }
+/// An optional text trimmed, blank meaning absent (normalisation; validity was checked by
+/// the body filter).
+fn trimmed(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 fn enroll_error(status: StatusCode, code: &str, message: &str) -> ApiError {
     ApiError::new(status, code, message)
 }
 
-pub async fn enroll(state: State, addr: Option<IpAddr>, body: Bytes) -> Result<Response, ApiError> {
-    let req: EnrollRequest = parse_json(&body)?;
-    // Inventory sanity: a hostname is needed to show the device at all.
+/// `POST /enroll`. `req` was parsed and validated (inventory neutralised, typed names refused
+/// when unsafe) by the body filter.
+pub async fn enroll(
+    state: State,
+    addr: Option<IpAddr>,
+    req: EnrollRequest,
+) -> Result<Response, ApiError> {
     let hostname = req.inventory.hostname.trim();
-    if hostname.is_empty() || hostname.chars().count() > limits::MAX_STRING_LEN {
-        return Err(ApiError::validation(
-            format!(
-                "inventory.hostname must be 1 to {} characters",
-                limits::MAX_STRING_LEN
-            ),
-            "inventory.hostname",
-        ));
-    }
-    let device_name = clean_opt(&req.device_name, "device_name", limits::MAX_STRING_LEN)?;
-    let asset_tag = clean_opt(&req.asset_tag, "asset_tag", limits::MAX_STRING_LEN)?;
-    let assignee = clean_opt(&req.assignee, "assignee", limits::MAX_STRING_LEN)?;
+    let device_name = trimmed(&req.device_name);
+    let asset_tag = trimmed(&req.asset_tag);
+    let assignee = trimmed(&req.assignee);
 
     // Who is enrolling: an enrollment token, or a user's credentials.
     enum Credential {

@@ -4,13 +4,13 @@
 
 use crate::api::error::ApiError;
 use crate::api::handlers::devices::summary_of;
-use crate::api::{AppState, Query, State, require_user};
+use crate::api::{AppState, Caller, Query, State};
 use crate::store::{StoreError, devices, events, samples};
 use bytes::Bytes;
 use chrono::Utc;
 use rt_core::api::{ExportFormat, ExportKind};
 use rt_core::export::{self, Cell};
-use rt_core::{DeviceId, Role, Sample};
+use rt_core::{DeviceId, Sample};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -192,11 +192,10 @@ fn produce(
 
 pub async fn export(
     state: State,
-    authz: Option<String>,
+    _viewer: Caller,
     what: String,
     q: Query,
 ) -> Result<Response, ApiError> {
-    require_user(&state, authz.as_deref(), Role::Viewer).await?;
     let kind: ExportKind = what.parse().map_err(|e: String| ApiError::not_found(e))?;
     let format = q
         .parse::<ExportFormat>("format")?

@@ -2,7 +2,7 @@
 //! sample, hand the valid ones to the writer, answer with exactly what is stored.
 
 use crate::api::error::ApiError;
-use crate::api::{State, json, read_body, require_device};
+use crate::api::{DeviceCaller, State, json, read_body};
 use crate::store::samples::PreparedSample;
 use bytes::{Buf, Bytes};
 use chrono::Utc;
@@ -83,7 +83,7 @@ fn decode(
     let mut rejected = Vec::new();
     for (i, value) in raw.samples.into_iter().enumerate() {
         let seq = value.get("seq").and_then(serde_json::Value::as_u64);
-        let sample: Sample = match serde_json::from_value(value) {
+        let mut sample: Sample = match serde_json::from_value(value) {
             Ok(s) => s,
             Err(e) => match seq {
                 Some(seq) => {
@@ -105,6 +105,8 @@ fn decode(
                 }
             },
         };
+        // Machine-reported text: unsafe characters neutralised, not refused (rt_core::text).
+        sample.neutralise();
         let problems = sample.validate(now);
         if !problems.is_empty() {
             let reasons: Vec<String> = problems.iter().take(5).map(ToString::to_string).collect();
@@ -127,7 +129,7 @@ fn decode(
 
 pub async fn ingest<S, B>(
     state: State,
-    authz: Option<String>,
+    device: DeviceCaller,
     encoding: Option<String>,
     body: S,
 ) -> Result<Response, ApiError>
@@ -135,7 +137,7 @@ where
     S: Stream<Item = Result<B, warp::Error>> + Send,
     B: Buf,
 {
-    let device_id = require_device(&state, authz.as_deref()).await?;
+    let device_id = device.device_id;
     let gzip = match encoding.as_deref().map(|e| e.trim().to_ascii_lowercase()) {
         None => false,
         Some(e) if e.is_empty() || e == "identity" => false,

@@ -135,7 +135,7 @@ fn section(title: String) -> Line<'static> {
 fn field(label: &str, value: String) -> Vec<Span<'static>> {
     vec![
         Span::styled(format!("{label} "), bold()),
-        Span::raw(format!("{value}  ")),
+        Span::raw(format!("{}  ", crate::format::safe(&value))),
     ]
 }
 
