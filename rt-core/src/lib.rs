@@ -5,8 +5,6 @@
 //! that every rule here is tested fast and the three binaries agree by construction.
 
 pub mod api;
-#[cfg(feature = "credstore")]
-pub mod credstore;
 pub mod error;
 pub mod export;
 pub mod forecast;

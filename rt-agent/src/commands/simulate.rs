@@ -2,12 +2,13 @@
 //! real protocol (demo fleet and load generator). The logic lives in [`crate::simulate`].
 
 use crate::cli::{GlobalArgs, SimulateArgs};
-use crate::simulate::{self, SimOptions, parse_duration};
+use crate::simulate::{self, SimOptions};
 use anyhow::Context;
+use rt_client::duration::parse_chrono as parse_duration;
 
 pub fn run(_global: &GlobalArgs, args: &SimulateArgs) -> anyhow::Result<i32> {
-    let history = parse_duration(&args.history).map_err(anyhow::Error::msg)?;
-    let interval = parse_duration(&args.interval).map_err(anyhow::Error::msg)?;
+    let history = parse_duration(&args.history)?;
+    let interval = parse_duration(&args.interval)?;
     if args.concurrency == 0 {
         anyhow::bail!("--concurrency must be at least 1");
     }

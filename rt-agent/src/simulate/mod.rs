@@ -584,36 +584,9 @@ async fn live_loop(ctx: &Ctx, mut devices: Vec<Enrolled>, summary: &mut Summary)
     summary.failed_batches = st.failed_batches.load(Ordering::Relaxed);
 }
 
-/// Parse "30s", "5m", "1h", "7d", "2w" or plain seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration {s:?}: use e.g. 30s, 5m, 1h, 7d"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "m" | "min" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        "w" => n * 7 * 86_400,
-        _ => return Err(format!("invalid duration {s:?}: use e.g. 30s, 5m, 1h, 7d")),
-    };
-    Ok(Duration::seconds(secs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_parse_like_the_flags_say() {
-        assert_eq!(parse_duration("7d"), Ok(Duration::days(7)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::minutes(5)));
-        assert_eq!(parse_duration("90"), Ok(Duration::seconds(90)));
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("").is_err());
-    }
 
     #[test]
     fn percentiles_pick_ranks() {
