@@ -299,11 +299,20 @@ pub fn compare(
     let m = |d: &DeviceSummary| d.metrics;
     let primary = match key {
         SortKey::Health => {
-            // Within a rank: more reasons first; the longest silence first.
-            let o = triage_rank(a, now)
-                .cmp(&triage_rank(b, now))
+            // Within a rank: more reasons first; among silent devices the longest silence
+            // first; then by name.
+            let (ra, rb) = (triage_rank(a, now), triage_rank(b, now));
+            let silent = matches!(ra, Triage::Silent | Triage::Asleep);
+            let o = ra
+                .cmp(&rb)
                 .then(a.health.reasons.len().cmp(&b.health.reasons.len()))
-                .then_with(|| b.last_seen.cmp(&a.last_seen));
+                .then_with(|| {
+                    if silent {
+                        b.last_seen.cmp(&a.last_seen)
+                    } else {
+                        Ordering::Equal
+                    }
+                });
             if desc { o.reverse() } else { o }
         }
         SortKey::Name => cmp_text(&a.name, &b.name, desc),

@@ -174,6 +174,11 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
     }
     f.render_widget(Paragraph::new(Line::from(spans)), filter_area);
 
+    // A scrollbar takes the rightmost column when the rows do not fit.
+    let scrolling = app.order.len() > rows_fit && rows_fit > 0;
+    let [table_area, bar_col] =
+        Layout::horizontal([Constraint::Min(1), Constraint::Length(u16::from(scrolling))])
+            .areas(table_area);
     let longest = |get: fn(&rt_core::api::DeviceSummary) -> usize| {
         visible
             .iter()
@@ -182,7 +187,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
             .unwrap_or(4)
     };
     let cols = columns(
-        area.width,
+        table_area.width,
         !app.marked.is_empty(),
         longest(|d| d.name.chars().count()),
         longest(|d| d.assignee.as_deref().map_or(1, |a| a.chars().count())),
@@ -205,10 +210,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         header_cell("BATT", SortKey::Battery, app),
         header_cell("SEEN", SortKey::LastSeen, app),
         Cell::from(Span::styled(
-            if cols.spark >= 9 {
-                "CPU TREND"
-            } else {
-                "TREND"
+            match cols.spark {
+                9.. => "CPU TREND",
+                5.. => "TREND",
+                _ => "TRND",
             },
             bold(),
         )),
@@ -308,10 +313,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         .header(Row::new(header))
         .column_spacing(1);
     f.render_widget(table, table_area);
-    if app.order.len() > rows_fit && rows_fit > 0 {
-        // A scrollbar on the right edge of the rows.
+    if scrolling {
         let [_, bar_area] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(table_area);
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(bar_col);
         let mut state = ScrollbarState::new(app.order.len().saturating_sub(rows_fit))
             .position(offset)
             .viewport_content_length(rows_fit);
