@@ -27,7 +27,7 @@ if [ $assemble_only = 0 ]; then
         command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 1; }
     done
     echo "[bench] building release binaries and bench examples" >&2
-    cargo build --release -p rt-server -p rt-agent -p rt-tui
+    cargo build --release --workspace --bins
     cargo build --release -p rt-server --example bench_plain_insert
     cargo build --release -p rt-tui --example bench_render
     cargo build --release -p rt-agent --example bench_collect_parts

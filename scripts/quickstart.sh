@@ -13,7 +13,9 @@
 #   RT_ADMIN_PASSWORD   password for the `admin` account (default: generated, printed once and
 #                       saved in ./rt-data/admin-password, mode 0600)
 #   RT_SIM_DEVICES, RT_SIM_HISTORY, RT_SIM_INTERVAL, RT_SIM_SEED
-#                       simulated fleet (default 50 devices, 7d of history, one sample every 5m, seed 42)
+#                       simulated fleet (rt-sim; default 50 devices, 7d of history, one sample
+#                       every 5m, seed 42)
+#   CARGO_TARGET_DIR    honoured: the binaries are built and taken from there
 #
 # Re-running reuses what exists: a running server, the saved admin password, the enrolled agent,
 # the simulated fleet.
@@ -26,7 +28,11 @@ ROOT=$(pwd)
 PORT=${RT_QUICKSTART_PORT:-8080}
 DATA="$ROOT/rt-data"
 URL="http://127.0.0.1:$PORT"
-BIN="$ROOT/target/release"
+# Where cargo puts the binaries: CARGO_TARGET_DIR when set (relative to the repository, as cargo
+# reads it), else ./target.
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
+BIN="$TARGET_DIR/release"
 DEVICES=${RT_SIM_DEVICES:-50}
 HISTORY=${RT_SIM_HISTORY:-7d}
 INTERVAL=${RT_SIM_INTERVAL:-5m}
@@ -80,7 +86,7 @@ stop_one() { # $1 server|simulate, $2 program name
 }
 
 stop_server() {
-  stop_one simulate rt-agent || true
+  stop_one simulate rt-sim || true
   stop_one server rt-server || say "no rt-server started by quickstart is running"
 }
 
@@ -95,9 +101,12 @@ command -v cargo >/dev/null 2>&1 || die "cargo not found: install the Rust toolc
 command -v curl >/dev/null 2>&1 || die "curl not found: install it (e.g. sudo apt-get install curl) and retry"
 
 # 1. Build.
-say "building rt-server, rt-agent and rt-tui in release mode (the first build takes a few minutes)"
-cargo build --release -p rt-server -p rt-agent -p rt-tui
-for b in rt-server rt-agent rt-tui; do [ -x "$BIN/$b" ] || die "missing $BIN/$b after the build"; done
+# Every binary of the workspace at once: the same feature set as `scripts/test.sh` and
+# `scripts/bench.sh` (cargo unifies features over what one command selects, so building
+# packages one by one would compile the shared crates again with other features).
+say "building rt-server, rt-agent, rt-tui and rt-sim in release mode (the first build takes a few minutes)"
+cargo build --release --workspace --bins
+for b in rt-server rt-agent rt-tui rt-sim; do [ -x "$BIN/$b" ] || die "missing $BIN/$b after the build"; done
 
 umask 077
 mkdir -p "$DATA"
@@ -188,7 +197,7 @@ say "collecting and delivering a real sample from this machine"
 # 6. Simulated fleet: back-filled history, then live samples in the background (so the fleet
 #    stays online while you look, and laptops go offline at their local night).
 if [ -f "$DATA/.fleet-simulated" ]; then
-  if pid=$(pid_of simulate rt-agent); then
+  if pid=$(pid_of simulate rt-sim); then
     say "the simulated fleet exists and keeps reporting (pid $pid, log $DATA/simulate.log)"
   else
     say "the simulated fleet exists (history only: it shows offline once its last report is 15 minutes old; --reset starts over)"
@@ -197,22 +206,22 @@ else
   say "simulating $DEVICES devices with $HISTORY of history, one sample every $INTERVAL (seed $SEED)"
   make_enroll_token
   rm -f "$DATA/simulate-summary.json"
-  setsid env RT_ENROLL_TOKEN="$ENROLL_TOKEN" RT_TOKEN="$ADMIN_TOKEN" "${AGENT[@]}" simulate --devices "$DEVICES" \
+  setsid env RT_ENROLL_TOKEN="$ENROLL_TOKEN" RT_TOKEN="$ADMIN_TOKEN" "$BIN/rt-sim" --devices "$DEVICES" \
     --history "$HISTORY" --interval "$INTERVAL" --seed "$SEED" --server "$URL" --live \
     --summary-json "$DATA/simulate-summary.json" >>"$DATA/simulate.log" 2>&1 </dev/null &
   echo $! >"$DATA/simulate.pid"
   started=$(date +%s)
   until [ -s "$DATA/simulate-summary.json" ]; do
-    if ! pid_of simulate rt-agent >/dev/null; then
+    if ! pid_of simulate rt-sim >/dev/null; then
       tail -n 20 "$DATA/simulate.log" >&2 || true
       die "the simulator stopped early; its log is above and in $DATA/simulate.log"
     fi
     sleep 1
     if [ $(( ($(date +%s) - started) % 10 )) = 0 ]; then
-      say "$(grep '^simulate:' "$DATA/simulate.log" | tail -n 1 || echo "simulating ($(( $(date +%s) - started )) s)")"
+      say "$(grep '^rt-sim:' "$DATA/simulate.log" | tail -n 1 || echo "simulating ($(( $(date +%s) - started )) s)")"
     fi
   done
-  grep '^simulate:' "$DATA/simulate.log" | grep -v 'devices, .* samples/s$' | grep -v '^simulate: live' | tail -n 2 >&2 || true
+  grep '^rt-sim:' "$DATA/simulate.log" | grep -v 'devices, .* samples/s$' | grep -v '^rt-sim: live' | tail -n 2 >&2 || true
   touch "$DATA/.fleet-simulated"
 fi
 

@@ -52,8 +52,6 @@ pub enum Command {
     Install(InstallArgs),
     /// Remove what `install` installed.
     Uninstall(UninstallArgs),
-    /// Enroll N simulated devices and upload realistic history (demo fleet and load generator).
-    Simulate(SimulateArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -171,48 +169,4 @@ pub struct UninstallArgs {
     /// Also remove the queue, configuration and credentials.
     #[arg(long)]
     pub purge: bool,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct SimulateArgs {
-    /// Number of simulated devices.
-    #[arg(long, default_value_t = 50)]
-    pub devices: u32,
-    /// How much history to back-fill, e.g. 7d.
-    #[arg(long, default_value = "7d")]
-    pub history: String,
-    /// Interval between simulated samples, e.g. 5m.
-    #[arg(long, default_value = "5m")]
-    pub interval: String,
-    /// Random seed (same seed, same fleet).
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Server URL.
-    #[arg(long, env = "RT_SERVER_URL")]
-    pub server: String,
-    /// Enrollment token.
-    #[arg(long, env = "RT_ENROLL_TOKEN", hide_env_values = true)]
-    pub token: String,
-    /// Keep sending live samples after the back-fill, until stopped.
-    #[arg(long)]
-    pub live: bool,
-    /// Concurrent uploads.
-    #[arg(long, default_value_t = 8)]
-    pub concurrency: usize,
-    /// Samples per batch.
-    #[arg(long, default_value_t = 500)]
-    pub batch: usize,
-    /// Admin API/session token, used to set the lifecycle of the retired and in-stock devices
-    /// (skipped with a warning when absent).
-    #[arg(long, env = "RT_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<String>,
-    /// Rate limit in samples per second across the fleet (0 = unlimited).
-    #[arg(long, default_value_t = 0.0)]
-    pub rate: f64,
-    /// Also write the final summary as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    pub summary_json: Option<PathBuf>,
-    /// No progress lines on stderr (the final summary is still printed).
-    #[arg(long)]
-    pub quiet: bool,
 }

@@ -9,8 +9,8 @@ use crate::state::{AgentConfig, StateDir};
 use crate::upload::{UploadState, http_client};
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
+use rt_client::credstore::{Secret, StoreKind};
 use rt_core::api::{EnrollRequest, EnrollResponse};
-use rt_core::credstore::{Secret, StoreKind};
 use rt_core::inventory::Inventory;
 use std::time::Duration;
 
@@ -144,25 +144,10 @@ pub async fn enroll_async(
     Ok(enrolled)
 }
 
-/// Parses an interval such as `90`, `30s`, `15m`, `1h`, `1d` into seconds (at least 1).
+/// Parses a collection interval in the one duration grammar (`30s`, `15m`, `1h`) into seconds.
 pub fn parse_interval(s: &str) -> Result<u32> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num
-        .parse()
-        .with_context(|| format!("invalid interval {s:?}: use e.g. 30s, 15m, 1h"))?;
-    let mult = match unit.trim() {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86400,
-        other => bail!("invalid interval unit {other:?} in {s:?}: use s, m, h or d"),
-    };
-    let secs = n.saturating_mul(mult);
-    if secs == 0 || secs > u64::from(u32::MAX) {
-        bail!("interval {s:?} out of range");
-    }
-    Ok(secs as u32)
+    let secs = rt_client::duration::parse_secs(s)?;
+    u32::try_from(secs).with_context(|| format!("interval {s:?} is too long"))
 }
 
 #[cfg(test)]
@@ -172,12 +157,12 @@ mod tests {
 
     #[test]
     fn intervals_parse() {
-        assert_eq!(parse_interval("90").unwrap(), 90);
+        assert!(parse_interval("90").is_err(), "a unit is required");
         assert_eq!(parse_interval("30s").unwrap(), 30);
         assert_eq!(parse_interval("15m").unwrap(), 900);
         assert_eq!(parse_interval("1h").unwrap(), 3600);
         assert!(parse_interval("0m").is_err());
-        assert!(parse_interval("5y").is_err());
+        assert!(parse_interval("5 parsecs").is_err());
         assert!(parse_interval("m").is_err());
     }
 

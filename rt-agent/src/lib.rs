@@ -8,7 +8,6 @@ pub mod commands;
 pub mod enroll;
 pub mod queue;
 pub mod scheduler;
-pub mod simulate;
 pub mod state;
 pub mod upload;
 pub mod wizard;
@@ -19,6 +18,7 @@ use cli::{Cli, Command};
 /// Parses the command line, runs the subcommand and returns the process exit code.
 pub fn run() -> i32 {
     let cli = Cli::parse();
+    init_logging();
     let g = &cli.global;
     let result = match &cli.command {
         Command::Enroll(a) => commands::enroll::run(g, a),
@@ -30,7 +30,6 @@ pub fn run() -> i32 {
         Command::Queue(a) => commands::queue::run(g, a),
         Command::Install(a) => commands::install::run(g, a),
         Command::Uninstall(a) => commands::uninstall::run(g, a),
-        Command::Simulate(a) => commands::simulate::run(g, a),
     };
     match result {
         Ok(code) => code,
@@ -39,4 +38,31 @@ pub fn run() -> i32 {
             1
         }
     }
+}
+
+/// Sends the agent's log (tracing) to stderr, where a terminal, cron's mail or systemd's journal
+/// (the units run the agent with stderr connected to journald) picks it up. Level from
+/// `RT_LOG` (`error`, `warn`, `info`, `debug`, `trace`, `off`; default `warn`). Colours only on
+/// a terminal without `NO_COLOR`, so log files never hold ANSI codes; no timestamps under
+/// journald, which adds its own. A plain level filter, not `EnvFilter`: it keeps the regex
+/// engine out of the agent binary.
+fn init_logging() {
+    use std::io::IsTerminal;
+    use tracing_subscriber::filter::LevelFilter;
+    let level = std::env::var("RT_LOG")
+        .ok()
+        .and_then(|v| v.trim().parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::WARN);
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false);
+    // A second initialisation (tests calling `run` twice) keeps the first subscriber.
+    let _ = if std::env::var_os("JOURNAL_STREAM").is_some() {
+        builder.without_time().try_init()
+    } else {
+        builder.try_init()
+    };
 }

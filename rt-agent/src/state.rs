@@ -12,11 +12,10 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
+use rt_client::credstore::{self, StoreKind};
 use rt_core::DeviceId;
-use rt_core::credstore::{self, StoreKind};
 use serde::{Deserialize, Serialize};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Keyring service and account of the device token.
@@ -62,7 +61,7 @@ impl StateDir {
 
     /// Creates the directory (0700) if needed.
     pub fn ensure(&self) -> Result<()> {
-        credstore::create_private_dir(&self.root)
+        rt_client::files::create_private_dir(&self.root)
             .with_context(|| format!("cannot create state directory {}", self.root.display()))
     }
 
@@ -115,7 +114,7 @@ pub fn default_state_dir() -> PathBuf {
     }
     #[cfg(not(windows))]
     {
-        if running_as_root() {
+        if rt_client::platform::running_as_root() {
             #[cfg(target_os = "macos")]
             return PathBuf::from("/Library/Application Support/ResourceTracker");
             #[cfg(not(target_os = "macos"))]
@@ -127,19 +126,6 @@ pub fn default_state_dir() -> PathBuf {
         let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
         PathBuf::from(home).join(".local/state/rt-agent")
     }
-}
-
-#[cfg(not(windows))]
-fn running_as_root() -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        // /proc/self belongs to the process's effective uid (Linux); elsewhere fall back to $USER.
-        if let Ok(m) = fs::metadata("/proc/self") {
-            return m.uid() == 0;
-        }
-    }
-    std::env::var("USER").is_ok_and(|u| u == "root")
 }
 
 /// Reads a JSON file; Ok(None) when it does not exist.
@@ -160,54 +146,8 @@ pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     write_private_atomic(path, &bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Atomically replaces `path` with `bytes` (0600 on Unix).
-pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut f = create_private_file(&tmp, true)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        sync_dir(dir);
-    }
-    Ok(())
-}
-
-/// Opens (creating 0600) a file for writing; `truncate` or append.
-pub fn create_private_file(path: &Path, truncate: bool) -> std::io::Result<fs::File> {
-    let mut opts = fs::OpenOptions::new();
-    opts.create(true);
-    if truncate {
-        opts.write(true).truncate(true);
-    } else {
-        opts.append(true);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let f = opts.open(path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(f)
-}
-
-/// Makes a rename or file creation in `dir` durable (best effort; not possible on Windows).
-pub fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
+// The private-file helpers are rt-client's; re-exported for the agent's modules.
+pub use rt_client::files::{create_private_file, sync_dir, write_private_atomic};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -16,7 +16,7 @@ use crate::state::StateDir;
 use anyhow::{Context, Result};
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Input, Password, Select};
-use rt_core::credstore::{Secret, StoreKind};
+use rt_client::credstore::{Secret, StoreKind};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

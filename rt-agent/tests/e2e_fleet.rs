@@ -1,6 +1,6 @@
 //! End to end, with the real binaries: `rt-server` on a loopback port with SQLite in a temp
 //! dir, this machine's real agent (`rt-agent enroll`, `collect`, `sync`), the simulator
-//! (`rt-agent simulate`) and the console's export (`rt-tui export --format csv`). The counts
+//! (`rt-sim`) and the console's export (`rt-tui export --format csv`). The counts
 //! must agree on every side and the exported CSV must hold exactly the stored samples.
 //!
 //! The binaries are taken from the directory of `rt-agent` (target/debug); `scripts/test.sh`
@@ -213,8 +213,9 @@ fn quickstart_flow_counts_agree_from_agent_and_simulator_to_csv_export() {
     // The simulator: every persona up to the shared hostname (9 devices), one day, 30 min.
     let summary_file = tmp.path().join("summary.json");
     run(
-        agent()
-            .args(["simulate", "--devices", &SIM_DEVICES.to_string()])
+        Command::new(bin("rt-sim"))
+            .env_remove("RT_TOKEN")
+            .args(["--devices", &SIM_DEVICES.to_string()])
             .args([
                 "--history",
                 "1d",

@@ -8,7 +8,7 @@ use rt_agent::enroll::{EnrollAuth, enroll_async};
 use rt_agent::queue::{Queue, QueueConfig, read_quarantine};
 use rt_agent::state::StateDir;
 use rt_agent::upload::{SyncOptions, SyncOutcome, UploadConfig, UploadState, Uploader, sync_once};
-use rt_core::credstore::{Secret, StoreKind};
+use rt_client::credstore::{Secret, StoreKind};
 use rt_core::{Inventory, Sample};
 use rt_server::testing::TestServer;
 use std::collections::BTreeSet;

@@ -6,8 +6,6 @@
 
 pub mod alert;
 pub mod api;
-#[cfg(feature = "credstore")]
-pub mod credstore;
 pub mod error;
 pub mod export;
 pub mod forecast;

@@ -1,7 +1,18 @@
 //! Command line (DESIGN §8). No subcommand starts the TUI.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rt_client::duration;
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// `--refresh`: the duration grammar, 1 s to 1 h, in seconds.
+fn parse_refresh(s: &str) -> Result<u64, String> {
+    let secs = duration::parse_secs(s).map_err(|e| e.to_string())?;
+    if secs > 3600 {
+        return Err(format!("--refresh {s}: at most 1h"));
+    }
+    Ok(secs)
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,8 +32,8 @@ pub struct Cli {
     /// ASCII only: no braille/blocks in sparklines, plain borders
     #[arg(long, global = true)]
     pub ascii: bool,
-    /// Seconds between automatic refreshes in the TUI
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    /// Time between automatic refreshes in the TUI, e.g. 10s, 1m
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_refresh)]
     pub refresh: u64,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -110,9 +121,9 @@ pub struct ExportArgs {
     pub format: Format,
     #[arg(long, value_enum, default_value = "samples")]
     pub what: What,
-    /// Window ending now (or at --until): 30m, 24h, 7d, 2w
-    #[arg(long, conflicts_with = "from")]
-    pub since: Option<String>,
+    /// Window ending now (or at --until), e.g. 30m, 24h, 7d, 2w
+    #[arg(long, conflicts_with = "from", value_name = "DURATION", value_parser = duration::parse)]
+    pub since: Option<Duration>,
     /// Start (RFC 3339 or YYYY-MM-DD)
     #[arg(long)]
     pub from: Option<String>,
@@ -148,9 +159,9 @@ pub enum UsersCmd {
 pub enum EnrollTokenCmd {
     /// Create an enrollment token (printed once on stdout)
     Create {
-        /// Validity: 24h, 7d, ...
-        #[arg(long, default_value = "24h")]
-        expires: String,
+        /// How long the token stays valid, e.g. 24h, 7d (rounded up to whole hours)
+        #[arg(long, default_value = "24h", value_name = "DURATION", value_parser = duration::parse)]
+        expires: Duration,
         /// Maximum number of enrollments
         #[arg(long)]
         uses: Option<u32>,

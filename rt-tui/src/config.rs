@@ -3,7 +3,7 @@
 //!
 //! Directory: `$RT_TUI_CONFIG_DIR`, else `$XDG_CONFIG_HOME/rt-tui`, else `~/.config/rt-tui`.
 
-use rt_core::credstore::{self, CredentialStore, Secret, StoreKind};
+use rt_client::credstore::{self, CredentialStore, Secret, StoreKind};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -95,7 +95,7 @@ pub fn save(dir: &Path, cfg: &ConsoleConfig) -> Result<(), ConfigError> {
         path: path.clone(),
         source,
     };
-    credstore::create_private_dir(dir).map_err(|e| io("create the directory of", e))?;
+    rt_client::files::create_private_dir(dir).map_err(|e| io("create the directory of", e))?;
     let mut body =
         serde_json::to_vec_pretty(cfg).map_err(|e| io("encode", std::io::Error::other(e)))?;
     body.push(b'\n');

@@ -1,7 +1,8 @@
-//! Pure text helpers shared by the TUI and the scripted commands: relative times, durations,
-//! sparklines, numbers. Everything here is deterministic (the caller passes "now").
+//! Pure text helpers shared by the TUI and the scripted commands: relative times, sparklines,
+//! numbers. Everything here is deterministic (the caller passes "now"). Durations are parsed by
+//! `rt_client::duration`, the one grammar of every program.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// "just now", "3m ago", "2h ago", "5d ago"; "never" for None.
 pub fn relative_time(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
@@ -20,33 +21,6 @@ pub fn relative_time(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
         3_600..=86_399 => format!("{}h ago", secs / 3_600),
         _ => format!("{}d ago", secs / 86_400),
     }
-}
-
-/// Parses "90s", "30m", "24h", "7d", "2w" (a bare number is hours).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let err =
-        || format!("invalid duration {s:?}: use a number with s, m, h, d or w, e.g. 24h or 7d");
-    if s.is_empty() {
-        return Err(err());
-    }
-    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => (&s[..i], s[i..].trim()),
-        None => (s, "h"),
-    };
-    let n: i64 = num.parse().map_err(|_| err())?;
-    let secs = match unit {
-        "s" | "sec" | "secs" => n,
-        "m" | "min" | "mins" => n.checked_mul(60).ok_or_else(err)?,
-        "h" | "hour" | "hours" => n.checked_mul(3_600).ok_or_else(err)?,
-        "d" | "day" | "days" => n.checked_mul(86_400).ok_or_else(err)?,
-        "w" | "week" | "weeks" => n.checked_mul(604_800).ok_or_else(err)?,
-        _ => return Err(err()),
-    };
-    if secs <= 0 || secs > 10 * 365 * 86_400 {
-        return Err(err());
-    }
-    Ok(Duration::seconds(secs))
 }
 
 /// Parses an RFC 3339 timestamp or a plain date (`2026-11-01`, midnight UTC).
@@ -202,7 +176,7 @@ pub fn truncate(s: &str, width: usize, ascii: bool) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{Duration, TimeZone};
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap()
@@ -224,19 +198,6 @@ mod tests {
         );
         assert_eq!(relative_time(Some(n - Duration::hours(2)), n), "2h ago");
         assert_eq!(relative_time(Some(n - Duration::days(9)), n), "9d ago");
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("24h").unwrap(), Duration::hours(24));
-        assert_eq!(parse_duration("7d").unwrap(), Duration::days(7));
-        assert_eq!(parse_duration("30m").unwrap(), Duration::minutes(30));
-        assert_eq!(parse_duration("2w").unwrap(), Duration::days(14));
-        assert_eq!(parse_duration("6").unwrap(), Duration::hours(6));
-        for bad in ["", "h", "-1h", "0h", "3y", "99999999999999d"] {
-            let e = parse_duration(bad).unwrap_err();
-            assert!(e.contains("24h"), "{bad}: {e}");
-        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod tui;
 
 use clap::Parser;
 use client::{Client, ClientError, exit};
-use rt_core::credstore::Secret;
+use rt_client::credstore::Secret;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

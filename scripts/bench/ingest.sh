@@ -18,9 +18,9 @@ start_server "$DATA"
 ADMIN_TOKEN="$(login)"
 ENROLL="$(enroll_token)"
 cpu0="$(proc_cpu_s "$SERVER_PID")"
-SIM_CMD="rt-agent simulate --devices $DEVICES --history 7d --interval 5m --seed 8 --server \$URL --token \$ENROLL_TOKEN --concurrency $CONC --batch $BATCH --summary-json ingest-summary.json --quiet"
+SIM_CMD="rt-sim --devices $DEVICES --history 7d --interval 5m --seed 8 --server \$URL --token \$ENROLL_TOKEN --concurrency $CONC --batch $BATCH --summary-json ingest-summary.json --quiet"
 log "ingest: $SIM_CMD"
-/usr/bin/time -v -o "$OUT/ingest-sim.time" timeout 300 "$REL/rt-agent" simulate --devices "$DEVICES" \
+/usr/bin/time -v -o "$OUT/ingest-sim.time" timeout 300 "$REL/rt-sim" --devices "$DEVICES" \
     --history 7d --interval 5m --seed 8 --server "$SERVER_URL" --token "$ENROLL" \
     --admin-token "$ADMIN_TOKEN" --concurrency "$CONC" --batch "$BATCH" \
     --summary-json "$OUT/ingest-summary.json" --quiet 2>"$OUT/ingest-sim.log"
@@ -60,7 +60,7 @@ start_server "$RDATA"
 ADMIN_TOKEN="$(login)"
 ENROLL="$(enroll_token)"
 log "ingest at --rate $RATE"
-timeout 200 "$REL/rt-agent" simulate --devices 64 --history 7d --interval 5m --seed 9 --server "$SERVER_URL" \
+timeout 200 "$REL/rt-sim" --devices 64 --history 7d --interval 5m --seed 9 --server "$SERVER_URL" \
     --token "$ENROLL" --concurrency 64 --batch 100 --rate "$RATE" --summary-json "$OUT/ingest-rate.json" \
     --quiet 2>"$OUT/ingest-rate.log"
 stop_server

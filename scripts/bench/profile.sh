@@ -26,7 +26,7 @@ REL="$PROF/release" start_server "$D"
 ADMIN_TOKEN="$(login)"; ENROLL="$(enroll_token)"
 perf record -F 499 -g -p "$SERVER_PID" -o "$OUT/perf-ingest.data" 2>/dev/null &
 PERF=$!
-timeout 200 "$REL_SAVE/rt-agent" simulate --devices 128 --history 7d --interval 5m --seed 3 \
+timeout 200 "$REL_SAVE/rt-sim" --devices 128 --history 7d --interval 5m --seed 3 \
     --server "$SERVER_URL" --token "$ENROLL" --concurrency 64 --batch 100 --quiet 2>"$OUT/prof-ingest.log"
 kill -INT "$PERF"; wait "$PERF" || true
 stop_server; rm -rf "$D"

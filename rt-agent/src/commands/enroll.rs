@@ -6,7 +6,7 @@ use crate::cli::{EnrollArgs, GlobalArgs, InstallArgs};
 use crate::collect::collect_inventory;
 use crate::enroll::{EnrollAuth, enroll_with, parse_interval};
 use anyhow::{Context, bail};
-use rt_core::credstore::{Secret, StoreKind};
+use rt_client::credstore::{Secret, StoreKind};
 
 pub fn run(global: &GlobalArgs, args: &EnrollArgs) -> anyhow::Result<i32> {
     if !args.non_interactive {

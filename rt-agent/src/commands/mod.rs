@@ -6,7 +6,6 @@ pub mod install;
 pub mod inventory;
 pub mod queue;
 pub mod run;
-pub mod simulate;
 pub mod status;
 pub mod sync;
 pub mod uninstall;

@@ -43,8 +43,8 @@ pub fn purge(state: &StateDir) -> anyhow::Result<()> {
         .ok()
         .flatten()
         .map(|c| c.credential_store);
-    let mut kinds = vec![rt_core::credstore::StoreKind::File];
-    if let Some(k) = kind.filter(|k| *k != rt_core::credstore::StoreKind::File) {
+    let mut kinds = vec![rt_client::credstore::StoreKind::File];
+    if let Some(k) = kind.filter(|k| *k != rt_client::credstore::StoreKind::File) {
         kinds.insert(0, k);
     }
     for kind in kinds {

@@ -213,7 +213,7 @@ impl Queue {
         let lock = if read_only {
             None
         } else {
-            rt_core::credstore::create_private_dir(dir).map_err(io_err(dir))?;
+            rt_client::files::create_private_dir(dir).map_err(io_err(dir))?;
             Some(acquire_lock(dir, wait)?)
         };
         let meta_path = dir.join("meta.json");

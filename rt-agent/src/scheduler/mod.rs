@@ -248,7 +248,7 @@ impl Host {
             }),
             launchctl: env_path("RT_AGENT_LAUNCHCTL").unwrap_or_else(|| "launchctl".into()),
             schtasks: env_path("RT_AGENT_SCHTASKS").unwrap_or_else(|| "schtasks".into()),
-            uid: current_uid(),
+            uid: rt_client::platform::effective_uid(),
         })
     }
 
@@ -285,29 +285,10 @@ impl Host {
     }
 }
 
-/// Root on Unix. (Windows installs are machine-wide and need an elevated prompt; schtasks says
-/// so itself when it is not.)
+/// Root on Unix (rt-client's one check). Windows installs are always machine-wide: they need
+/// an elevated prompt, and schtasks says so itself when it is not.
 pub fn is_privileged() -> bool {
-    if cfg!(windows) {
-        return true;
-    }
-    current_uid() == Some(0)
-}
-
-fn current_uid() -> Option<u32> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        // /proc/self is owned by the effective uid (Linux); the home directory elsewhere.
-        fs::metadata("/proc/self")
-            .or_else(|_| fs::metadata(home()))
-            .ok()
-            .map(|m| m.uid())
-    }
-    #[cfg(not(unix))]
-    {
-        None
-    }
+    cfg!(windows) || rt_client::platform::running_as_root()
 }
 
 fn find_in_path(name: &str) -> Option<PathBuf> {
@@ -317,39 +298,14 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Parses `30s`, `5m`, `15min`, `1h`, `1d` or bare seconds.
+/// Parses an interval in the one duration grammar (`15m`, `1h`) into seconds.
 pub fn parse_interval(s: &str) -> Result<u64> {
-    let t = s.trim().to_ascii_lowercase();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .with_context(|| format!("interval {s:?}: expected a number and a unit, like 15m or 1h"))?;
-    let mult = match unit.trim() {
-        "" | "s" | "sec" | "secs" => 1,
-        "m" | "min" | "mins" => 60,
-        "h" | "hour" | "hours" => 3600,
-        "d" | "day" | "days" => 86_400,
-        other => bail!("interval {s:?}: unknown unit {other:?} (use s, m, h or d)"),
-    };
-    let secs = n.saturating_mul(mult);
-    if secs == 0 {
-        bail!("interval {s:?} must be more than zero");
-    }
-    Ok(secs)
+    Ok(rt_client::duration::parse_secs(s)?)
 }
 
 /// `900` -> `15m`, for messages.
 pub fn human_interval(secs: u64) -> String {
-    if secs.is_multiple_of(86_400) {
-        format!("{}d", secs / 86_400)
-    } else if secs.is_multiple_of(3600) {
-        format!("{}h", secs / 3600)
-    } else if secs.is_multiple_of(60) {
-        format!("{}m", secs / 60)
-    } else {
-        format!("{secs}s")
-    }
+    rt_client::duration::format_secs(secs)
 }
 
 /// Builds the plan for `spec` on `host`.
@@ -630,7 +586,7 @@ pub fn install(spec: &Spec, host: &Host, dry_run: bool) -> Result<Report> {
         undo_commands: plan.undo_commands.clone(),
         after_undo: plan.after_undo.clone(),
     };
-    rt_core::credstore::create_private_dir(&spec.state_dir)
+    rt_client::files::create_private_dir(&spec.state_dir)
         .with_context(|| format!("cannot create {}", spec.state_dir.display()))?;
     crate::state::write_json_atomic(&manifest_path(&spec.state_dir), &manifest)?;
     Ok(report)
@@ -916,11 +872,11 @@ mod tests {
         assert_eq!(parse_interval("15m").unwrap(), 900);
         assert_eq!(parse_interval("15min").unwrap(), 900);
         assert_eq!(parse_interval("1h").unwrap(), 3600);
-        assert_eq!(parse_interval("90").unwrap(), 90);
-        assert_eq!(parse_interval(" 2D ").unwrap(), 172_800);
+        assert!(parse_interval("90").is_err(), "a unit is required");
+        assert_eq!(parse_interval(" 2d ").unwrap(), 172_800);
         assert!(parse_interval("0m").is_err());
         assert!(parse_interval("fast").is_err());
-        assert!(parse_interval("5 weeks").is_err());
+        assert_eq!(parse_interval("2 weeks").unwrap(), 1_209_600);
         assert_eq!(human_interval(900), "15m");
         assert_eq!(human_interval(7200), "2h");
         assert_eq!(human_interval(45), "45s");

@@ -2,7 +2,6 @@
 //! (once: the server keeps only its hash); the explanation to stderr.
 
 use crate::cli::EnrollTokenCmd;
-use crate::format::parse_duration;
 use crate::{Ctx, UsageError};
 use rt_core::api::CreateEnrollmentTokenRequest;
 
@@ -13,9 +12,8 @@ pub async fn run(ctx: &Ctx, cmd: &EnrollTokenCmd) -> anyhow::Result<()> {
         note,
         json,
     } = cmd;
-    let d = parse_duration(expires).map_err(UsageError)?;
-    let hours = u32::try_from(((d.num_seconds() + 3599) / 3600).max(1))
-        .map_err(|_| UsageError(format!("--expires {expires} is too long")))?;
+    let hours = u32::try_from(expires.as_secs().div_ceil(3600).max(1))
+        .map_err(|_| UsageError("--expires is too long".into()))?;
     let client = ctx.client()?;
     let t = client
         .create_enrollment_token(&CreateEnrollmentTokenRequest {

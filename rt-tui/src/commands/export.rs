@@ -4,7 +4,7 @@
 //! when stderr is a terminal; a summary (rows, bytes, time) on stderr.
 
 use crate::cli::{ExportArgs, Format, What};
-use crate::format::{parse_duration, parse_time};
+use crate::format::parse_time;
 use crate::{Ctx, UsageError, parse_device_id};
 use futures_util::StreamExt;
 use rt_core::export::format_time;
@@ -114,7 +114,11 @@ pub fn params(
         None => None,
     };
     let from = match (&a.since, &a.from) {
-        (Some(s), _) => Some(until.unwrap_or(now) - parse_duration(s).map_err(UsageError)?),
+        (Some(d), _) => {
+            let d = chrono::Duration::from_std(*d)
+                .map_err(|_| UsageError("--since is too long".into()))?;
+            Some(until.unwrap_or(now) - d)
+        }
         (None, Some(f)) => Some(parse_time(f).map_err(UsageError)?),
         (None, None) => None,
     };
@@ -286,7 +290,7 @@ mod tests {
         let a = ExportArgs {
             format: Format::Csv,
             what: What::Samples,
-            since: Some("7d".into()),
+            since: Some(std::time::Duration::from_secs(7 * 86_400)),
             from: None,
             until: None,
             devices: vec!["3".into(), "5".into()],

@@ -3,7 +3,7 @@
 use crate::cli::LoginArgs;
 use crate::client::{Client, ClientError};
 use crate::{Ctx, UsageError, config};
-use rt_core::credstore::Secret;
+use rt_client::credstore::Secret;
 use std::io::IsTerminal;
 
 pub async fn run(ctx: &Ctx, a: &LoginArgs) -> anyhow::Result<()> {

@@ -1,15 +1,15 @@
 //! Credential store shared by rt-agent (device token) and rt-tui (login token).
 //!
-//! Compiled only with the `credstore` feature so that rt-core's default build stays pure (no
-//! filesystem access, no keyring). Two backends behind one trait:
+//! Two backends behind one trait:
 //! - `File`: a 0600 file in a 0700 directory; works for root/SYSTEM agents on headless machines.
 //! - `Keyring`: the OS secret store through the `keyring` crate, when one is usable.
 //!
 //! `StoreKind::Auto` picks the keyring when a usable store answers, and the file otherwise.
 
+use crate::files::{create_private_dir, write_private_atomic};
+use crate::platform::running_as_root;
 use std::fmt;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// A secret string whose `Debug` and `Display` never reveal it.
@@ -150,27 +150,6 @@ fn open_auto(dir: &Path, service: &str, account: &str, as_root: bool) -> Opened 
                 fallback_note: Some(note),
             }
         }
-    }
-}
-
-/// True when the process runs as root on Unix. Windows SYSTEM agents use `File` explicitly.
-fn running_as_root() -> bool {
-    #[cfg(unix)]
-    {
-        // The effective uid without libc (rt-core takes no unsafe code): /proc on Linux, the
-        // user name elsewhere (macOS launchd daemons run as root with USER=root).
-        if let Ok(status) = fs::read_to_string("/proc/self/status") {
-            return status
-                .lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|rest| rest.split_whitespace().nth(1))
-                .is_some_and(|euid| euid == "0");
-        }
-        std::env::var("USER").is_ok_and(|u| u == "root")
-    }
-    #[cfg(not(unix))]
-    {
-        false
     }
 }
 
@@ -342,26 +321,8 @@ impl CredentialStore for FileStore {
         if let Some(parent) = self.path.parent() {
             create_private_dir(parent).map_err(|e| io("create the directory of", e))?;
         }
-        // Write a private temporary file, then rename: a crash never leaves a half-written token.
-        let tmp = self.path.with_extension("token.tmp");
-        let mut opts = fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp).map_err(|e| io("create", e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(fs::Permissions::from_mode(0o600))
-                .map_err(|e| io("protect", e))?;
-        }
-        f.write_all(secret.expose().as_bytes())
-            .and_then(|_| f.sync_all())
-            .map_err(|e| io("write", e))?;
-        fs::rename(&tmp, &self.path).map_err(|e| io("replace", e))
+        // A private temporary file, then rename: a crash never leaves a half-written token.
+        write_private_atomic(&self.path, secret.expose().as_bytes()).map_err(|e| io("write", e))
     }
 
     fn delete(&self) -> Result<(), CredError> {
@@ -375,17 +336,6 @@ impl CredentialStore for FileStore {
             }),
         }
     }
-}
-
-/// Creates `dir` (and parents) and makes it 0700 on Unix.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! device is asleep (a laptop at night or at the weekend) or already silent produces no sample
 //! and uses no `seq`: exactly like a real agent, `seq` counts collections, not slots.
 
-use super::persona::{Condition, DevicePlan, Kind, Os, RETIRED_FOR_DAYS, SILENT_FOR_DAYS, rng_for};
+use crate::persona::{Condition, DevicePlan, Kind, Os, RETIRED_FOR_DAYS, SILENT_FOR_DAYS, rng_for};
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
 use rand::Rng;
 use rand::rngs::StdRng;

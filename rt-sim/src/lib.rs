@@ -1,10 +1,11 @@
-//! The fleet simulator behind `rt-agent simulate`: a demo fleet for the console and the load
-//! generator of the benchmarks.
+//! rt-sim, the fleet simulator: a demo fleet for the console and the load generator of the
+//! benchmarks. Its own binary, so the agent that ships to laptops does not carry it.
 //!
 //! It speaks only the public protocol, like N real agents would: each virtual device enrolls
 //! through `POST /api/v1/enroll` (its own inventory and machine id) and uploads its back-filled
 //! history through `POST /api/v1/telemetry` (gzip JSON batches, `seq` from 1). Lifecycle
 //! changes (retired, in stock) go through `PATCH /api/v1/devices/{id}` with an admin token.
+//! All of it through rt-client's typed API client ([`retry`] adds the load generator's retries).
 //!
 //! - Deterministic: everything derives from the seed ([`persona`]); only the end of the history
 //!   is "now".
@@ -13,14 +14,16 @@
 //! - Load generator: `concurrency`, an optional global rate limit in samples/s, and a
 //!   [`Summary`] with throughput and batch latency percentiles.
 
-pub mod client;
+pub mod cli;
 pub mod generator;
 pub mod persona;
+pub mod retry;
 
 use chrono::{DateTime, Duration, Utc};
-use client::{Client, ClientError};
 use generator::DeviceSim;
 use persona::DevicePlan;
+use rt_client::Secret;
+use rt_client::api::{Client, ClientError};
 use rt_core::DeviceId;
 use rt_core::api::{DevicePatch, EnrollRequest, TelemetryBatch};
 use serde::Serialize;
@@ -114,10 +117,10 @@ impl Summary {
     /// Human lines for stderr.
     pub fn render(&self) -> String {
         format!(
-            "simulate: {enrolled}/{devices} devices enrolled ({re} re-enrolled), {sent} samples sent in {batches} batches: \
+            "rt-sim: {enrolled}/{devices} devices enrolled ({re} re-enrolled), {sent} samples sent in {batches} batches: \
              {acc} accepted, {dup} duplicates, {conf} conflicts, {rej} rejected; {fb} failed batches, {fd} failed devices, \
              {lc} lifecycle changes\n\
-             simulate: {el:.1} s, {rate:.0} samples/s, batch latency p50 {p50:.1} ms, p99 {p99:.1} ms",
+             rt-sim: {el:.1} s, {rate:.0} samples/s, batch latency p50 {p50:.1} ms, p99 {p99:.1} ms",
             enrolled = self.enrolled,
             devices = self.devices,
             re = self.re_enrolled,
@@ -158,7 +161,7 @@ pub enum SimError {
 struct Enrolled {
     sim: DeviceSim,
     id: DeviceId,
-    token: String,
+    token: Secret,
 }
 
 /// Shared counters of one run.
@@ -216,7 +219,10 @@ impl RateLimiter {
 
 struct Ctx {
     opts: SimOptions,
+    /// Enrollment and telemetry (each device's token goes with its batch).
     client: Client,
+    /// The admin's client for lifecycle changes, when an admin token was given.
+    admin: Option<Client>,
     stats: Stats,
     limiter: RateLimiter,
     next_index: AtomicU32,
@@ -295,7 +301,7 @@ async fn one_device(ctx: &Ctx, index: u32) -> (DeviceReport, Option<Enrolled>, b
         asset_tag: Some(plan.asset_tag.clone()),
         assignee: plan.assignee.clone(),
     };
-    let resp = match ctx.client.enroll(&req).await {
+    let resp = match retry::with_retries(|| ctx.client.enroll(&req)).await {
         Ok(r) => r,
         Err(e) => {
             ctx.stats
@@ -305,6 +311,7 @@ async fn one_device(ctx: &Ctx, index: u32) -> (DeviceReport, Option<Enrolled>, b
     };
     report.device_id = Some(resp.device_id.0);
     let mut sim = DeviceSim::new(plan, o.seed, o.end, o.history, o.interval);
+    let token = Secret::new(resp.device_token.clone());
     let mut ok = true;
     loop {
         let samples = sim.next_batch(o.batch.max(1));
@@ -312,7 +319,7 @@ async fn one_device(ctx: &Ctx, index: u32) -> (DeviceReport, Option<Enrolled>, b
             break;
         }
         let last_seq = samples.last().map_or(0, |s| s.seq);
-        if !send(ctx, &resp.device_token, samples, &mut report).await {
+        if !send(ctx, &token, samples, &mut report).await {
             ok = false;
             break;
         }
@@ -321,7 +328,7 @@ async fn one_device(ctx: &Ctx, index: u32) -> (DeviceReport, Option<Enrolled>, b
     let dev = ok.then_some(Enrolled {
         sim,
         id: resp.device_id,
-        token: resp.device_token,
+        token,
     });
     (report, dev, resp.re_enrolled)
 }
@@ -329,7 +336,7 @@ async fn one_device(ctx: &Ctx, index: u32) -> (DeviceReport, Option<Enrolled>, b
 /// Upload one batch; false when it failed for good.
 async fn send(
     ctx: &Ctx,
-    token: &str,
+    token: &Secret,
     samples: Vec<rt_core::Sample>,
     report: &mut DeviceReport,
 ) -> bool {
@@ -340,7 +347,13 @@ async fn send(
         samples,
     };
     let st = &ctx.stats;
-    match ctx.client.send_batch(token, &batch).await {
+    let sent = retry::with_retries(|| async {
+        let started = Instant::now();
+        let ack = ctx.client.send_telemetry(token, &batch).await?;
+        Ok((ack, started.elapsed()))
+    })
+    .await;
+    match sent {
         Ok((ack, latency)) => {
             st.batches.fetch_add(1, Ordering::Relaxed);
             st.sent.fetch_add(n as u64, Ordering::Relaxed);
@@ -389,9 +402,9 @@ async fn apply_lifecycle(ctx: &Ctx, devices: &[Enrolled]) -> u32 {
     if wanted.is_empty() {
         return 0;
     }
-    let Some(admin) = ctx.opts.admin_token.as_deref() else {
+    let Some(admin) = &ctx.admin else {
         eprintln!(
-            "simulate: warning: no admin token (--admin-token or RT_TOKEN), so {} device(s) stay deployed instead of retired/in stock",
+            "rt-sim: warning: no admin token (--admin-token or RT_TOKEN), so {} device(s) stay deployed instead of retired/in stock",
             wanted.len()
         );
         return 0;
@@ -402,11 +415,11 @@ async fn apply_lifecycle(ctx: &Ctx, devices: &[Enrolled]) -> u32 {
             lifecycle_state: d.sim.plan.lifecycle,
             ..Default::default()
         };
-        match ctx.client.patch_device(admin, d.id, &patch).await {
-            Ok(()) => n += 1,
+        match retry::with_retries(|| admin.patch_device(d.id, &patch)).await {
+            Ok(_) => n += 1,
             Err(e) => {
                 eprintln!(
-                    "simulate: warning: cannot set lifecycle of device {}: {e}",
+                    "rt-sim: warning: cannot set lifecycle of device {}: {e}",
                     d.id
                 );
                 ctx.stats
@@ -427,7 +440,7 @@ async fn progress_loop(ctx: Arc<Ctx>, started: Instant) {
         let sent = ctx.stats.sent.load(Ordering::Relaxed);
         let el = started.elapsed().as_secs_f64().max(0.001);
         let line = format!(
-            "simulate: {done}/{} devices, {sent} samples, {:.0} samples/s",
+            "rt-sim: {done}/{} devices, {sent} samples, {:.0} samples/s",
             ctx.opts.devices,
             sent as f64 / el
         );
@@ -453,8 +466,18 @@ pub async fn run(opts: SimOptions, live: bool) -> Result<Summary, SimError> {
             rt_core::validate::limits::MAX_SAMPLES_PER_BATCH
         )));
     }
+    let http = retry::http_client()?;
+    let admin = match &opts.admin_token {
+        Some(t) => Some(Client::with_http(
+            &opts.server,
+            Some(Secret::new(t.clone())),
+            http.clone(),
+        )?),
+        None => None,
+    };
     let ctx = Arc::new(Ctx {
-        client: Client::new(&opts.server)?,
+        client: Client::with_http(&opts.server, None, http)?,
+        admin,
         limiter: RateLimiter::new(opts.rate),
         opts,
         stats: Stats::default(),
@@ -516,7 +539,7 @@ pub async fn run(opts: SimOptions, live: bool) -> Result<Summary, SimError> {
         }
         eprintln!("{}", summary.render());
         eprintln!(
-            "simulate: live: one sample per device every {} s; Ctrl-C to stop",
+            "rt-sim: live: one sample per device every {} s; Ctrl-C to stop",
             ctx.opts.interval.num_seconds()
         );
         live_loop(&ctx, enrolled, &mut summary).await;
@@ -527,9 +550,7 @@ pub async fn run(opts: SimOptions, live: bool) -> Result<Summary, SimError> {
 /// Write the summary as pretty JSON (replaced atomically).
 pub fn write_summary(summary: &Summary, path: &std::path::Path) -> Result<(), SimError> {
     let json = serde_json::to_vec_pretty(summary).map_err(|e| SimError::Output(e.to_string()))?;
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, json)
-        .and_then(|()| std::fs::rename(&tmp, path))
+    rt_client::files::write_private_atomic(path, &json)
         .map_err(|e| SimError::Output(format!("cannot write {}: {e}", path.display())))
 }
 
@@ -584,36 +605,9 @@ async fn live_loop(ctx: &Ctx, mut devices: Vec<Enrolled>, summary: &mut Summary)
     summary.failed_batches = st.failed_batches.load(Ordering::Relaxed);
 }
 
-/// Parse "30s", "5m", "1h", "7d", "2w" or plain seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration {s:?}: use e.g. 30s, 5m, 1h, 7d"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "m" | "min" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        "w" => n * 7 * 86_400,
-        _ => return Err(format!("invalid duration {s:?}: use e.g. 30s, 5m, 1h, 7d")),
-    };
-    Ok(Duration::seconds(secs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_parse_like_the_flags_say() {
-        assert_eq!(parse_duration("7d"), Ok(Duration::days(7)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::minutes(5)));
-        assert_eq!(parse_duration("90"), Ok(Duration::seconds(90)));
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("").is_err());
-    }
 
     #[test]
     fn percentiles_pick_ranks() {

@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{Duration, Utc};
-use rt_agent::simulate::{self, SimOptions, Summary};
 use rt_server::testing::TestServer;
+use rt_sim::{self as simulate, SimOptions, Summary};
 use serde_json::Value;
 
 async fn get(server: &TestServer, path: &str) -> Value {
