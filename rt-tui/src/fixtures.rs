@@ -65,6 +65,12 @@ fn dev(
             "Ubuntu".into()
         },
         enrolled_at: n - Duration::days(40),
+        serial_number: Some(format!("SN-{id:05}")),
+        model: Some(if name.contains("mac") {
+            "MacBook Pro".into()
+        } else {
+            "ThinkPad T14".into()
+        }),
     }
 }
 
@@ -125,6 +131,93 @@ pub fn fleet() -> Vec<DeviceSummary> {
         ),
         dev(6, "spare-t14", None, InStock, Unknown, &[], None, None),
     ]
+}
+
+/// A quickstart-sized fleet of 30 devices where the devices that need a person are few: one
+/// critical, three warnings (a 91 % disk, a 96 °C workstation, memory), one silent for days,
+/// twelve laptops asleep since last night, the rest fine. At 80x24 the triage order must show
+/// every warning and critical device on the first screen.
+pub fn triage_fleet() -> Vec<DeviceSummary> {
+    use HealthLevel::*;
+    use LifecycleState::*;
+    let ok = Some((12.0, 40.0, Some(45.0), Some(50.0), Some(90.0)));
+    let mut out = vec![
+        dev(
+            1,
+            "cad-ws-01",
+            Some("dmitri.ivanov"),
+            Deployed,
+            Warning,
+            &["temperature 96C (critical 100C)"],
+            Some(60),
+            Some((88.0, 70.0, Some(60.0), Some(96.0), None)),
+        ),
+        dev(
+            2,
+            "fin-laptop-03",
+            Some("dmitri.petrov"),
+            Deployed,
+            Warning,
+            &["disk / 91% full"],
+            Some(120),
+            Some((10.0, 55.0, Some(91.0), Some(48.0), Some(84.0))),
+        ),
+        dev(
+            3,
+            "db-backup-01",
+            None,
+            Deployed,
+            Critical,
+            &["SMART failed on sda"],
+            Some(90),
+            Some((5.0, 30.0, Some(70.0), Some(41.0), None)),
+        ),
+        dev(
+            4,
+            "kiosk-lobby",
+            None,
+            Deployed,
+            Offline,
+            &["offline for 6d"],
+            Some(6 * 86_400),
+            Some((2.0, 15.0, Some(20.0), None, None)),
+        ),
+        dev(
+            5,
+            "hr-laptop-02",
+            Some("dmitri.sokolov"),
+            Deployed,
+            Warning,
+            &["memory 94% used"],
+            Some(30),
+            Some((30.0, 94.0, Some(50.0), Some(55.0), Some(81.0))),
+        ),
+    ];
+    for i in 0..12 {
+        out.push(dev(
+            10 + i,
+            &format!("laptop-{:02}", i + 1),
+            Some(&format!("dmitri.user{:02}", i + 1)),
+            Deployed,
+            Offline,
+            &["offline for 9h"],
+            Some(9 * 3600 + i * 60),
+            ok,
+        ));
+    }
+    for i in 0..13 {
+        out.push(dev(
+            30 + i,
+            &format!("desk-{:02}", i + 1),
+            Some(&format!("user{:02}", i + 1)),
+            Deployed,
+            Ok,
+            &[],
+            Some(45 + i),
+            ok,
+        ));
+    }
+    out
 }
 
 /// `n` generated devices for scrolling tests.

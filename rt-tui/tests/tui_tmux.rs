@@ -150,7 +150,7 @@ async fn filter_open_assign_quit_in_tmux() {
 
     // Help, back to the fleet, quit: the process ends and the session with it.
     tmux.keys(&["?"]);
-    tmux.wait_for("Any key closes this help");
+    tmux.wait_for("closes this help");
     tmux.keys(&["Escape"]);
     tmux.keys(&["Escape"]);
     let pane = tmux.wait_for("1 of 4 shown");
@@ -166,7 +166,7 @@ async fn filter_open_assign_quit_in_tmux() {
         "{pane}"
     );
     tmux.keys(&["?"]);
-    tmux.wait_for("Any key closes this help");
+    tmux.wait_for("closes this help");
     tmux.keys(&["Escape"]);
     tmux.keys(&["q"]);
     let deadline = Instant::now() + Duration::from_secs(10);
