@@ -74,11 +74,14 @@ DEB_BIN=$(dirname "$DEB_CARGO")
 [ -x "$DEB_BIN/rustc" ] && [ -x "$DEB_BIN/cargo-clippy" ] || die "rustc-web or rust-web-clippy is not in $DEB_BIN"
 WINE64=$(dpkg -L wine64 | grep -m1 '/wine64$') || die "wine64 has no wine64 binary"
 WINESERVER=$(dirname "$WINE64")/wineserver
+# deb_cargo SUBCOMMAND ARGS...: the subcommand for the Windows target, bounded in time.
 deb_cargo() {
+  local sub=$1
+  shift
   PATH="$DEB_BIN:$PATH" RUSTC="$DEB_BIN/rustc" RUSTC_BOOTSTRAP=1 \
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=$MINGW_GCC \
-    timeout -k 10 "$BUILD_TIMEOUT" "$DEB_CARGO" "$@" \
-    -Z build-std=std,panic_abort --target "$TRIPLE" --target-dir "$WIN_TARGET" --locked
+    timeout -k 10 "$BUILD_TIMEOUT" "$DEB_CARGO" "$sub" \
+    -Z build-std=std,panic_abort --target "$TRIPLE" --target-dir "$WIN_TARGET" --locked "$@"
 }
 say "$("$DEB_BIN/rustc" --version) for $TRIPLE; artefacts in $WIN_TARGET"
 
