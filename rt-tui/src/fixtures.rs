@@ -6,7 +6,9 @@ use rt_core::api::{
     DeviceDetail, DeviceEvent, DeviceSummary, DiskForecast, EventKind, FleetSummary, Health,
     HealthLevel, MetricPoint, MetricsResponse, Resolution,
 };
-use rt_core::sample::{BatteryStats, SampleMetrics, SmartStats, ThermalSensor};
+use rt_core::sample::{
+    BatteryStats, ProcessInfo, ProcessStats, SampleMetrics, SmartStats, ThermalSensor,
+};
 use rt_core::{DeviceId, DiskInventory, EventId, Inventory, LifecycleState, Sample};
 
 /// The fixed "now" of every fixture: 2026-11-27 12:00:00 UTC.
@@ -295,6 +297,25 @@ pub fn detail() -> DeviceDetail {
         present: false,
         ..Default::default()
     });
+    latest.processes = Some(ProcessStats {
+        count: 412,
+        top_cpu: [
+            ("rustc", 48_211, 612.5, 2_400_000_000),
+            ("cc1plus", 48_190, 98.0, 800_000_000),
+            ("cargo", 48_001, 12.5, 300_000_000),
+            ("containerd", 911, 3.2, 120_000_000),
+            ("sshd", 702, 0.4, 9_000_000),
+            ("systemd", 1, 0.1, 14_000_000),
+        ]
+        .into_iter()
+        .map(|(name, pid, cpu_pct, memory_bytes)| ProcessInfo {
+            name: name.into(),
+            pid,
+            cpu_pct,
+            memory_bytes,
+        })
+        .collect(),
+    });
     DeviceDetail {
         summary,
         inventory: Inventory {
@@ -310,7 +331,7 @@ pub fn detail() -> DeviceDetail {
             serial_number: Some("SN-BLD-0007".into()),
             vendor: Some("ASUS".into()),
             model: Some("ProArt B650".into()),
-            mac_addresses: vec!["52:54:00:ab:cd:07".into()],
+            mac_addresses: vec!["52:54:00:ab:cd:07".into(), "52:54:00:ab:cd:08".into()],
             disks: vec![DiskInventory {
                 name: "nvme0n1".into(),
                 size_bytes: 256_000_000_000,
@@ -384,7 +405,18 @@ pub fn events() -> Vec<DeviceEvent> {
         message: message.into(),
         data: None,
     };
-    vec![
+    let mut out: Vec<DeviceEvent> = (0..20)
+        .map(|i| {
+            ev(
+                100 + i,
+                2 + i,
+                EventKind::SamplesMissing,
+                "system",
+                &format!("{} samples missing", i + 1),
+            )
+        })
+        .collect();
+    out.extend(vec![
         ev(14, 1, EventKind::AlertRaised, "system", "disk / above 95%"),
         ev(
             13,
@@ -407,5 +439,6 @@ pub fn events() -> Vec<DeviceEvent> {
             "agent",
             "enrolled as build-07",
         ),
-    ]
+    ]);
+    out
 }

@@ -139,8 +139,47 @@ fn detail_view() {
             "{out}"
         );
         assert!(out.contains("SMART FAILED"), "{out}");
+        // Inventory and a chart with a time axis ending at the latest sample.
+        for needle in ["SN-BLD-0007", "ProArt B650", "ASUS", "now", "100%", "11:55"] {
+            assert!(out.contains(needle), "{needle} missing:\n{out}");
+        }
+        if w >= 120 {
+            for needle in [
+                "52:54:00:ab:cd:07",
+                "rustc",
+                "412 running",
+                "Disk used %",
+                "Network",
+                "Events",
+                "18211h on",
+            ] {
+                assert!(out.contains(needle), "{needle} missing:\n{out}");
+            }
+        }
         insta::assert_snapshot!(format!("detail_{w}x{h}"), out);
     }
+}
+
+#[test]
+fn detail_events_page_and_windows_reach_a_year() {
+    let mut app = detail_app();
+    let out = draw(&mut app, 80, 24);
+    assert!(out.contains("Events 1-"), "{out}");
+    handle_key(&mut app, key(KeyCode::PageDown));
+    assert_eq!(app.detail.as_ref().unwrap().events_offset, 10);
+    let out = draw(&mut app, 80, 24);
+    assert!(out.contains("Events 11-"), "{out}");
+    assert!(out.contains("10 samples missing"), "{out}");
+    handle_key(&mut app, key(KeyCode::PageUp));
+    assert_eq!(app.detail.as_ref().unwrap().events_offset, 0);
+    let reqs = handle_key(&mut app, key(KeyCode::Char('6')));
+    let id = app.detail.as_ref().unwrap().id;
+    assert_eq!(
+        reqs,
+        vec![Request::Metrics(id, rt_tui::tui::state::Window::Y1)]
+    );
+    let out = draw(&mut app, 80, 24);
+    assert!(out.contains("[1y]"), "{out}");
 }
 
 #[test]
