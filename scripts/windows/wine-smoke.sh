@@ -185,6 +185,7 @@ if LC_ALL=C grep -q -P '\x00' "$WORK/last.out"; then fail "install --dry-run pri
 grep -q '<BootTrigger>' "$WORK/last.out" && grep -q '<Interval>PT30M</Interval>' "$WORK/last.out" \
   || fail "install --dry-run shows the boot trigger and the interval"
 [ ! -e "$STATE/rt-agent-task.xml" ] || fail "a dry run wrote the task file"
+grep -q '<Command>[A-Z]:\\' "$WORK/last.out" || fail "the task's command is not an ordinary C:\\ path"
 ok "install --dry-run: readable XML with the boot trigger and PT30M"
 agent install --interval 30m
 if [ "$rc" = 0 ]; then

@@ -880,6 +880,11 @@ pub fn spec_for(
     }
     let exe = std::env::current_exe().context("cannot find the rt-agent executable")?;
     let exe = exe.canonicalize().unwrap_or(exe);
+    // Canonical Windows paths are verbatim (`\\?\C:\...`); the task runs the ordinary form.
+    let exe = match exe.to_str() {
+        Some(s) if cfg!(windows) => PathBuf::from(windows::without_verbatim_prefix(s)),
+        _ => exe,
+    };
     let state_dir = absolute(state_dir)?;
     Ok(Some(Spec {
         kind,

@@ -138,6 +138,19 @@ pub fn utf16le_with_bom(xml: &str) -> Vec<u8> {
     out
 }
 
+/// A path without the verbatim prefix that `canonicalize` puts on Windows paths
+/// (`\\?\C:\...` → `C:\...`, `\\?\UNC\host\share` → `\\host\share`): Task Scheduler actions
+/// and the people reading them expect the ordinary form.
+pub fn without_verbatim_prefix(path: &str) -> String {
+    if let Some(unc) = path.strip_prefix(r"\\?\UNC\") {
+        format!(r"\\{unc}")
+    } else if let Some(rest) = path.strip_prefix(r"\\?\") {
+        rest.to_string()
+    } else {
+        path.to_string()
+    }
+}
+
 /// The text of a file made by [`utf16le_with_bom`], for showing it (`install --dry-run`): a
 /// console prints the raw UTF-16 bytes as text with a NUL between letters. None for anything
 /// else.
@@ -205,6 +218,22 @@ pub fn plan(spec: &Spec, host: &Host) -> Result<Plan> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verbatim_prefixes_are_removed() {
+        assert_eq!(
+            without_verbatim_prefix(r"\\?\C:\Program Files\rt-agent.exe"),
+            r"C:\Program Files\rt-agent.exe"
+        );
+        assert_eq!(
+            without_verbatim_prefix(r"\\?\UNC\fs1\apps\rt-agent.exe"),
+            r"\\fs1\apps\rt-agent.exe"
+        );
+        assert_eq!(
+            without_verbatim_prefix(r"C:\rt\rt-agent.exe"),
+            r"C:\rt\rt-agent.exe"
+        );
+    }
 
     #[test]
     fn utf16_file_reads_back_as_the_same_text() {
