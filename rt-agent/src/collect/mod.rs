@@ -5,10 +5,13 @@
 //! checked-in fixtures. A [`Collector`] keeps its sysinfo state between collections so that the
 //! resident `run` loop refreshes only what changed and CPU usage covers the whole interval.
 
+pub mod cpu_times;
 pub mod linux;
 pub mod macos;
 pub mod smart;
 pub mod windows;
+#[cfg(windows)]
+mod windows_cpu;
 
 /// Reads a checked-in output fixture, `tests/fixtures/<dir>/<name>`, for the parser tests.
 #[cfg(test)]
@@ -106,6 +109,8 @@ pub struct Collector {
     components: Components,
     last_cpu_refresh: Instant,
     last_process_refresh: Instant,
+    /// CPU usage from the OS's time counters where sysinfo's are not used (Windows).
+    cpu_times: cpu_times::Sampler,
     /// Collections made so far by this collector.
     collections: u64,
     smart_cache: Option<(Instant, HashMap<String, SmartStats>)>,
@@ -133,14 +138,42 @@ fn process_kind() -> ProcessRefreshKind {
 /// the top-5 CPU figures average over the longer span.
 const PROCESS_REFRESH_EVERY: Duration = Duration::from_secs(30);
 
+/// What sysinfo refreshes for the CPUs. On Windows its usage figures come from
+/// performance-counter (PDH) queries, which fail where the counter registry is damaged and abort
+/// under Wine; usage there comes from [`platform_cpu_times`] instead.
+fn cpu_kind() -> CpuRefreshKind {
+    if cfg!(windows) {
+        CpuRefreshKind::nothing().with_frequency()
+    } else {
+        CpuRefreshKind::nothing().with_usage().with_frequency()
+    }
+}
+
+/// The OS's cumulative CPU time counters, where the agent reads them itself (Windows).
+fn platform_cpu_times() -> Option<cpu_times::Reading> {
+    #[cfg(windows)]
+    {
+        windows_cpu::read()
+    }
+    #[cfg(not(windows))]
+    {
+        None
+    }
+}
+
 impl Collector {
     /// Primes CPU and process counters (CPU usage is a difference between two refreshes).
     pub fn new() -> anyhow::Result<Self> {
         let mut sys = System::new()?;
-        sys.refresh_cpu_specifics(CpuRefreshKind::nothing().with_usage().with_frequency());
+        sys.refresh_cpu_specifics(cpu_kind());
+        let mut cpu_times = cpu_times::Sampler::default();
+        if let Some(r) = platform_cpu_times() {
+            cpu_times.update(r);
+        }
         sys.refresh_processes_specifics(ProcessesToUpdate::All, true, process_kind());
         Ok(Collector {
             sys,
+            cpu_times,
             disks: Disks::new_with_refreshed_list()?,
             networks: Networks::new_with_refreshed_list()?,
             components: Components::new_with_refreshed_list()?,
@@ -162,8 +195,8 @@ impl Collector {
         }
         let collected_at = Utc::now();
         let work_started = Instant::now();
-        self.sys
-            .refresh_cpu_specifics(CpuRefreshKind::nothing().with_usage().with_frequency());
+        self.sys.refresh_cpu_specifics(cpu_kind());
+        let os_usage = platform_cpu_times().and_then(|r| self.cpu_times.update(r));
         self.last_cpu_refresh = Instant::now();
         self.sys
             .refresh_memory_specifics(MemoryRefreshKind::everything());
@@ -183,12 +216,18 @@ impl Collector {
 
         let cpus = self.sys.cpus();
         let load = System::load_average().ok();
+        let (usage_pct, per_core_pct) = match os_usage {
+            Some(u) => (u.total_pct, u.per_core_pct),
+            None => (
+                clamp_pct(f64::from(self.sys.global_cpu_usage())),
+                cpus.iter()
+                    .map(|c| clamp_pct(f64::from(c.usage())))
+                    .collect(),
+            ),
+        };
         let cpu = CpuStats {
-            usage_pct: clamp_pct(f64::from(self.sys.global_cpu_usage())),
-            per_core_pct: cpus
-                .iter()
-                .map(|c| clamp_pct(f64::from(c.usage())))
-                .collect(),
+            usage_pct,
+            per_core_pct,
             load_avg: load
                 .filter(|_| !cfg!(windows))
                 .map(|l| [l.one, l.five, l.fifteen]),

@@ -485,11 +485,15 @@ pub fn install(spec: &Spec, host: &Host, dry_run: bool) -> Result<Report> {
                 .push(format!("would create directory {}", d.display()));
         }
         for f in &plan.files {
+            // The task XML is UTF-16 on disk, as Task Scheduler wants; shown as text here.
+            let (text, encoding) = match windows::text_of_utf16le_with_bom(&f.contents) {
+                Some(t) => (t, ", UTF-16LE"),
+                None => (String::from_utf8_lossy(&f.contents).into_owned(), ""),
+            };
             report.actions.push(format!(
-                "would write {} (mode {:o}):\n{}",
+                "would write {} (mode {:o}{encoding}):\n{text}",
                 f.path.display(),
                 f.mode,
-                String::from_utf8_lossy(&f.contents)
             ));
         }
         if let Some((target, lines)) = &plan.cron {
@@ -832,6 +836,11 @@ pub fn spec_for(
     }
     let exe = std::env::current_exe().context("cannot find the rt-agent executable")?;
     let exe = exe.canonicalize().unwrap_or(exe);
+    // Canonical Windows paths are verbatim (`\\?\C:\...`); the task runs the ordinary form.
+    let exe = match exe.to_str() {
+        Some(s) if cfg!(windows) => PathBuf::from(windows::without_verbatim_prefix(s)),
+        _ => exe,
+    };
     let state_dir = absolute(state_dir)?;
     Ok(Some(Spec {
         kind,
@@ -891,6 +900,41 @@ mod tests {
         );
         let e = "upstart".parse::<Choice>().unwrap_err().to_string();
         assert!(e.contains("systemd, cron, windows, launchd"), "{e}");
+    }
+
+    #[test]
+    fn windows_dry_run_shows_the_utf16_task_as_text_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let host = Host {
+            scope: Scope::System,
+            systemd_unit_dir: d.join("units"),
+            systemctl: d.join("systemctl"),
+            cron_d_dir: d.join("cron.d"),
+            crontab: d.join("crontab"),
+            flock: d.join("flock"),
+            launchd_dir: d.join("launchd"),
+            launchd_log_dir: d.join("logs"),
+            launchctl: d.join("launchctl"),
+            schtasks: d.join("schtasks"),
+            uid: None,
+        };
+        let spec = Spec {
+            kind: SchedulerKind::Windows,
+            mode: Mode::Timer,
+            scope: Scope::System,
+            interval_s: 1800,
+            exe: d.join("rt-agent.exe"),
+            state_dir: d.join("state"),
+        };
+        let report = install(&spec, &host, true).unwrap();
+        let text = report.actions.join("\n");
+        assert!(!text.contains('\0'), "raw UTF-16 in the output: {text:?}");
+        assert!(text.contains("(mode 600, UTF-16LE):"), "{text}");
+        assert!(text.contains("<BootTrigger>"), "{text}");
+        assert!(text.contains("<Interval>PT30M</Interval>"), "{text}");
+        assert!(text.contains("would run: "), "{text}");
+        assert!(!spec.state_dir.exists(), "a dry run writes nothing");
     }
 
     #[test]

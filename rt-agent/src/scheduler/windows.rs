@@ -138,6 +138,34 @@ pub fn utf16le_with_bom(xml: &str) -> Vec<u8> {
     out
 }
 
+/// A path without the verbatim prefix that `canonicalize` puts on Windows paths
+/// (`\\?\C:\...` → `C:\...`, `\\?\UNC\host\share` → `\\host\share`): Task Scheduler actions
+/// and the people reading them expect the ordinary form.
+pub fn without_verbatim_prefix(path: &str) -> String {
+    if let Some(unc) = path.strip_prefix(r"\\?\UNC\") {
+        format!(r"\\{unc}")
+    } else if let Some(rest) = path.strip_prefix(r"\\?\") {
+        rest.to_string()
+    } else {
+        path.to_string()
+    }
+}
+
+/// The text of a file made by [`utf16le_with_bom`], for showing it (`install --dry-run`): a
+/// console prints the raw UTF-16 bytes as text with a NUL between letters. None for anything
+/// else.
+pub fn text_of_utf16le_with_bom(bytes: &[u8]) -> Option<String> {
+    let body = bytes.strip_prefix(&[0xFF, 0xFE])?;
+    if body.len() % 2 != 0 {
+        return None;
+    }
+    let units: Vec<u16> = body
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    String::from_utf16(&units).ok()
+}
+
 /// `schtasks /Create /TN \ResourceTracker\rt-agent /XML FILE /F`.
 pub fn create_command(schtasks: &str, xml_file: &str) -> Vec<String> {
     [
@@ -184,4 +212,37 @@ pub fn plan(spec: &Spec, host: &Host) -> Result<Plan> {
         dirs: vec![],
         cleanup: vec![],
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbatim_prefixes_are_removed() {
+        assert_eq!(
+            without_verbatim_prefix(r"\\?\C:\Program Files\rt-agent.exe"),
+            r"C:\Program Files\rt-agent.exe"
+        );
+        assert_eq!(
+            without_verbatim_prefix(r"\\?\UNC\fs1\apps\rt-agent.exe"),
+            r"\\fs1\apps\rt-agent.exe"
+        );
+        assert_eq!(
+            without_verbatim_prefix(r"C:\rt\rt-agent.exe"),
+            r"C:\rt\rt-agent.exe"
+        );
+    }
+
+    #[test]
+    fn utf16_file_reads_back_as_the_same_text() {
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<Task>é ✓</Task>\n";
+        let bytes = utf16le_with_bom(xml);
+        assert_eq!(text_of_utf16le_with_bom(&bytes).as_deref(), Some(xml));
+        // Not ours: no byte order mark, an odd length, or a lone surrogate.
+        assert_eq!(text_of_utf16le_with_bom(xml.as_bytes()), None);
+        assert_eq!(text_of_utf16le_with_bom(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(text_of_utf16le_with_bom(&[0xFF, 0xFE, 0x00, 0xD8]), None);
+    }
 }
