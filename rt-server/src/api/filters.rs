@@ -5,7 +5,7 @@
 
 use super::error::respond;
 use super::handlers::{account, devices, enroll, export, ops, telemetry};
-use super::{ClientAddr, Query, State, read_body};
+use super::{BodyLimit, ClientAddr, Query, State, read_body};
 use bytes::Bytes;
 use std::convert::Infallible;
 use std::net::IpAddr;
@@ -32,7 +32,7 @@ fn query() -> impl Filter<Extract = (Query,), Error = Rejection> + Clone {
 /// A JSON body of at most `limit` bytes (chunked bodies included). Over the limit, the handler
 /// is not run and the client gets 413.
 async fn small_body<S, B>(
-    limit: usize,
+    limit: BodyLimit,
     body: S,
 ) -> Result<Result<Bytes, super::error::ApiError>, Infallible>
 where
@@ -43,7 +43,7 @@ where
 }
 
 fn json_body(
-    limit: usize,
+    limit: BodyLimit,
 ) -> impl Filter<Extract = (Result<Bytes, super::error::ApiError>,), Error = Rejection> + Clone {
     warp::body::stream().and_then(move |s| small_body(limit, s))
 }
@@ -63,7 +63,7 @@ macro_rules! run {
 pub fn routes(state: State) -> BoxedFilter<(Response,)> {
     let api = warp::path("api").and(warp::path("v1"));
     let s = || with_state(state.clone());
-    let json_limit = state.config.limits.max_json_bytes;
+    let json_limit = BodyLimit::json(&state.config.limits);
 
     let login = api
         .and(warp::path!("auth" / "login"))
