@@ -188,7 +188,7 @@ mod tests {
     #[tokio::test]
     async fn body_budget_refuses_growth_beyond_the_total() {
         let limits = Limits {
-            max_inflight_body_bytes: 200 * 1024,
+            max_inflight_body_bytes: 256 * 1024,
             ..Limits::default()
         };
         let g = Gates::new(&limits);
@@ -196,10 +196,10 @@ mod tests {
         a.grow_to(150 * 1024).unwrap();
         let mut b = g.body_reservation().await.unwrap();
         assert_eq!(
-            b.grow_to(100 * 1024).unwrap_err().status,
+            b.grow_to(120 * 1024).unwrap_err().status,
             StatusCode::SERVICE_UNAVAILABLE
         );
         drop(a);
-        b.grow_to(100 * 1024).unwrap();
+        b.grow_to(120 * 1024).unwrap();
     }
 }
