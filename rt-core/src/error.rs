@@ -62,4 +62,9 @@ pub mod codes {
     pub const ENROLLMENT_TOKEN_INVALID: &str = "enrollment_token_invalid";
     pub const INTERNAL: &str = "internal_error";
     pub const UNAVAILABLE: &str = "service_unavailable";
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
+    pub const URI_TOO_LONG: &str = "uri_too_long";
+    pub const HEADERS_TOO_LARGE: &str = "headers_too_large";
+    /// The disk holding the database is full: writes are refused until space is freed.
+    pub const STORAGE_FULL: &str = "storage_full";
 }

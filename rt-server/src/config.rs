@@ -36,27 +36,56 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// Request size limits (documented in docs/api.md).
+/// Request size, time and concurrency limits (documented in docs/api.md and docs/security.md).
+/// Together they bound what one client, authenticated or not, can make the server hold.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Bytes of a telemetry request body as sent (compressed or not).
     pub max_body_bytes: usize,
-    /// Bytes of a telemetry body after gzip decompression.
+    /// Bytes of a telemetry body after gzip decompression (checked while inflating).
     pub max_decompressed_bytes: usize,
+    /// Bytes of one sample inside a telemetry body.
+    pub max_sample_bytes: usize,
+    /// Bytes of telemetry bodies being received at once, server-wide.
+    pub max_inflight_body_bytes: usize,
     /// Bytes of any other JSON request body.
     pub max_json_bytes: usize,
     /// Samples in one telemetry batch.
     pub max_samples_per_batch: usize,
+    /// Open connections; at the cap the longest-idle one is closed to make room. Lowered
+    /// automatically below the process's open-files limit.
+    pub max_connections: usize,
+    /// Seconds a client may take to send its request headers.
+    pub header_timeout_s: u64,
+    /// Seconds a client may take to send a request body (408 after that).
+    pub body_timeout_s: u64,
+    /// Seconds a keep-alive connection may stay idle between requests.
+    pub idle_timeout_s: u64,
+    /// Exports streaming at once, server-wide.
+    pub max_exports: usize,
+    /// Exports streaming at once per user.
+    pub max_exports_per_user: usize,
+    /// Seconds an export waits for a slow reader to take the next chunk before it is cut off.
+    pub export_write_timeout_s: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_body_bytes: 8 * 1024 * 1024,
-            max_decompressed_bytes: 32 * 1024 * 1024,
+            max_body_bytes: 4 * 1024 * 1024,
+            max_decompressed_bytes: 8 * 1024 * 1024,
+            max_sample_bytes: 128 * 1024,
+            max_inflight_body_bytes: 64 * 1024 * 1024,
             max_json_bytes: 256 * 1024,
             max_samples_per_batch: rt_core::validate::limits::MAX_SAMPLES_PER_BATCH,
+            max_connections: 1024,
+            header_timeout_s: 10,
+            body_timeout_s: 30,
+            idle_timeout_s: 60,
+            max_exports: 8,
+            max_exports_per_user: 2,
+            export_write_timeout_s: 30,
         }
     }
 }

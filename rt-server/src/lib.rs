@@ -4,13 +4,14 @@
 //! and queries), [`writer`] (the single group-commit ingest writer), [`api`] (warp routes,
 //! handlers, the one error type), [`auth`] (tokens, passwords, throttling), [`jobs`]
 //! (alerts, retention), [`metrics`] (Prometheus text), [`tls`], [`server`] (start-up and
-//! graceful shutdown), [`cli`] (the binary's commands) and [`testing`] (an in-process server
+//! graceful shutdown), [`conns`] (connection cap, idle timeout), [`cli`] (the binary's commands) and [`testing`] (an in-process server
 //! for integration tests of this and other crates).
 
 pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod conns;
 pub mod jobs;
 pub mod metrics;
 pub mod server;

@@ -12,7 +12,7 @@ const LATENCY_BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    requests: Mutex<BTreeMap<(&'static str, &'static str, u16), u64>>,
     pub samples_accepted: AtomicU64,
     pub samples_duplicate: AtomicU64,
     pub samples_conflict: AtomicU64,
@@ -31,32 +31,69 @@ pub struct Gauges {
     pub devices_online: u64,
 }
 
-/// Collapse ids in a path so the route label has few values: `/api/v1/devices/17` →
-/// `/api/v1/devices/{id}`; unknown paths share one label.
-pub fn route_label(path: &str) -> String {
-    let known = ["/api/v1/", "/livez", "/readyz", "/metrics", "/downloads/"];
-    if !known.iter().any(|k| path.starts_with(k)) {
-        return "other".into();
-    }
-    if path.starts_with("/downloads/") {
-        return "/downloads/{file}".into();
-    }
-    path.split('/')
-        .map(|seg| {
-            if !seg.is_empty() && seg.chars().all(|c| c.is_ascii_digit()) {
-                "{id}"
-            } else {
-                seg
-            }
+/// The route templates the request counter labels by. `{id}` matches a number, `{name}` any
+/// one segment. A path that matches none is counted as `unmatched`, so the label set stays
+/// this list plus one however many different paths clients send. A new route adds its
+/// template here (until then it counts as `unmatched`).
+pub const ROUTES: &[&str] = &[
+    "/api/v1/auth/login",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/me",
+    "/api/v1/users",
+    "/api/v1/users/{id}",
+    "/api/v1/api-tokens",
+    "/api/v1/api-tokens/{id}",
+    "/api/v1/enrollment-tokens",
+    "/api/v1/enrollment-tokens/{id}",
+    "/api/v1/enroll",
+    "/api/v1/telemetry",
+    "/api/v1/devices",
+    "/api/v1/devices/{id}",
+    "/api/v1/devices/{id}/metrics",
+    "/api/v1/devices/{id}/events",
+    "/api/v1/fleet/summary",
+    "/api/v1/export/{name}",
+    "/livez",
+    "/readyz",
+    "/metrics",
+    "/downloads/{name}",
+];
+
+/// The label of requests that match no route template.
+pub const UNMATCHED: &str = "unmatched";
+
+/// The route template `path` matches, or [`UNMATCHED`].
+pub fn route_label(path: &str) -> &'static str {
+    let segments: Vec<&str> = path.split('/').collect();
+    ROUTES
+        .iter()
+        .find(|t| {
+            let parts: Vec<&str> = t.split('/').collect();
+            parts.len() == segments.len()
+                && parts.iter().zip(&segments).all(|(p, s)| match *p {
+                    "{id}" => {
+                        !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit())
+                    }
+                    "{name}" => !s.is_empty(),
+                    lit => lit == *s,
+                })
         })
-        .collect::<Vec<_>>()
-        .join("/")
+        .copied()
+        .unwrap_or(UNMATCHED)
+}
+
+/// HTTP methods the API uses; anything else is counted as `OTHER` (the method is a label too).
+fn method_label(method: &str) -> &'static str {
+    ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+        .into_iter()
+        .find(|m| *m == method)
+        .unwrap_or("OTHER")
 }
 
 impl Metrics {
     pub fn record_request(&self, method: &str, path: &str, status: u16) {
         if let Ok(mut m) = self.requests.lock() {
-            *m.entry((method.to_string(), route_label(path), status))
+            *m.entry((method_label(method), route_label(path), status))
                 .or_insert(0) += 1;
         }
     }
@@ -88,8 +125,7 @@ impl Metrics {
             for ((method, route, status), n) in m.iter() {
                 let _ = writeln!(
                     out,
-                    "rt_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
-                    route.replace('\\', "\\\\").replace('"', "\\\"")
+                    "rt_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
                 );
             }
         }
@@ -151,17 +187,42 @@ impl Metrics {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
-    fn route_labels_collapse_ids_and_unknown_paths() {
+    fn route_labels_are_templates_and_everything_else_is_unmatched() {
         assert_eq!(
             route_label("/api/v1/devices/42/events"),
             "/api/v1/devices/{id}/events"
         );
-        assert_eq!(route_label("/wp-admin/x.php"), "other");
-        assert_eq!(route_label("/downloads/rt-agent"), "/downloads/{file}");
+        assert_eq!(route_label("/downloads/rt-agent"), "/downloads/{name}");
+        assert_eq!(
+            route_label("/api/v1/export/samples"),
+            "/api/v1/export/{name}"
+        );
+        for p in [
+            "/wp-admin/x.php",
+            "/api/v1/nope",
+            "/api/v1/devices/abc",
+            "/api/v1/devices/42/",
+            "/api/v1/devices/99999999999999999999",
+            "/",
+            "",
+        ] {
+            assert_eq!(route_label(p), UNMATCHED, "{p}");
+        }
+    }
+
+    #[test]
+    fn thousands_of_paths_and_methods_give_a_bounded_label_set() {
+        let m = Metrics::default();
+        for i in 0..5000 {
+            m.record_request(&format!("M{i}"), &format!("/api/v1/x{i}"), 404);
+            m.record_request("GET", &format!("/api/v1/devices/{i}"), 200);
+        }
+        assert_eq!(m.requests.lock().unwrap().len(), 2);
     }
 
     #[test]

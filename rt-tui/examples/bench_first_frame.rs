@@ -17,8 +17,8 @@
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use rt_client::Secret;
 use rt_core::api::{DeviceSummary, FleetSummary, HealthLevel, Page};
-use rt_core::credstore::Secret;
 use rt_tui::client::Client;
 use rt_tui::fixtures;
 use rt_tui::tui::fetch::Fetcher;

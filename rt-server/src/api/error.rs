@@ -88,6 +88,17 @@ impl ApiError {
         e
     }
 
+    /// The disk under the database is full: nothing was stored; retry once space is freed.
+    pub fn storage_full() -> ApiError {
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::STORAGE_FULL,
+            "the server's disk is full; nothing was stored. Retry later (the operator must free space)",
+        );
+        e.retry_after = Some(60);
+        e
+    }
+
     pub fn into_response(self) -> Response {
         let mut resp =
             warp::reply::with_status(warp::reply::json(&self.body), self.status).into_response();
@@ -103,6 +114,9 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         tracing::error!(error = %e, "database failure");
+        if e.is_disk_full() {
+            return ApiError::storage_full();
+        }
         match e {
             StoreError::Query(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::Unknown,
@@ -158,6 +172,10 @@ impl From<WriteError> for ApiError {
             WriteError::ShuttingDown => ApiError::unavailable(
                 "the server is shutting down; nothing was stored, retry later",
             ),
+            WriteError::Store(detail) if crate::store::is_disk_full_message(&detail) => {
+                tracing::error!(error = %detail, "telemetry write failed");
+                ApiError::storage_full()
+            }
             WriteError::Store(detail) => {
                 tracing::error!(error = %detail, "telemetry write failed");
                 ApiError::unavailable(

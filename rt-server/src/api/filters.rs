@@ -9,7 +9,8 @@
 use super::error::{ApiError, respond};
 use super::handlers::{account, devices, enroll, export, ops, telemetry};
 use super::{
-    Caller, ClientAddr, DeviceCaller, Query, State, read_validated, require_device, require_user,
+    BodyLimit, Caller, ClientAddr, DeviceCaller, Query, State, read_validated, require_device,
+    require_user,
 };
 use rt_core::{Role, Validate};
 use serde::de::DeserializeOwned;
@@ -90,7 +91,7 @@ fn query() -> impl Filter<Extract = (Query,), Error = Rejection> + Clone {
 /// A JSON body of at most `limit` bytes (chunked bodies included), parsed, neutralised and
 /// validated by rt-core ([`read_validated`]): 413 over the limit, 400 `invalid_json`,
 /// 422 `validation_failed` naming every bad field.
-fn body<T>(limit: usize) -> impl Filter<Extract = (Checked<T>,), Error = Rejection> + Clone
+fn body<T>(limit: BodyLimit) -> impl Filter<Extract = (Checked<T>,), Error = Rejection> + Clone
 where
     T: DeserializeOwned + Validate + Send + 'static,
 {
@@ -101,7 +102,7 @@ where
 /// answered 401/403 without reading its body.
 fn authed_body<C, T>(
     auth: impl Filter<Extract = (Checked<C>,), Error = Rejection> + Clone,
-    limit: usize,
+    limit: BodyLimit,
     empty_default: Option<fn() -> T>,
 ) -> impl Filter<Extract = (Checked<(C, T)>,), Error = Rejection> + Clone
 where
@@ -122,7 +123,7 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
     let s = || with_state(state.clone());
     let user = || user(state.clone());
     let admin = || admin(state.clone());
-    let json_limit = state.config.limits.max_json_bytes;
+    let json_limit = BodyLimit::json(&state.config.limits);
 
     let login = api
         .and(warp::path!("auth" / "login"))

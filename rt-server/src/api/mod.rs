@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod filters;
+pub mod gates;
 pub mod handlers;
 
 use crate::auth::{Passwords, TokenKind, hash_token};
@@ -38,6 +39,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The one password check (login, enrollment) and bounded password hashing.
     pub passwords: Passwords,
+    /// Server-wide admission bounds (telemetry bodies and decoding, exports).
+    pub gates: gates::Gates,
 }
 
 pub type State = Arc<AppState>;
@@ -181,31 +184,78 @@ async fn require_device(state: &State, header: Option<&str>) -> Result<DeviceCal
     }
 }
 
-/// Read a whole request body, refusing more than `limit` bytes (with or without
-/// Content-Length) with 413.
-pub async fn read_body<S, B>(body: S, limit: usize) -> Result<Bytes, ApiError>
+/// How much of a request body the server accepts: bytes, and time to receive them.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit {
+    pub max_bytes: usize,
+    pub timeout: std::time::Duration,
+}
+
+impl BodyLimit {
+    /// The limit of ordinary JSON bodies.
+    pub fn json(limits: &crate::config::Limits) -> BodyLimit {
+        BodyLimit {
+            max_bytes: limits.max_json_bytes,
+            timeout: std::time::Duration::from_secs(limits.body_timeout_s),
+        }
+    }
+}
+
+/// Read a whole request body, refusing more than `limit.max_bytes` (with or without
+/// Content-Length) with 413, and a body that takes longer than `limit.timeout` with 408.
+pub async fn read_body<S, B>(body: S, limit: BodyLimit) -> Result<Bytes, ApiError>
 where
     S: Stream<Item = Result<B, warp::Error>> + Send,
     B: Buf,
 {
-    let mut buf = BytesMut::new();
-    let mut body = std::pin::pin!(body);
-    while let Some(chunk) = body.next().await {
-        let mut chunk =
-            chunk.map_err(|_| ApiError::bad_request("the request body could not be read"))?;
-        if buf.len() + chunk.remaining() > limit {
-            return Err(ApiError::too_large(format!(
-                "request body exceeds the limit of {limit} bytes"
-            )));
+    read_body_reserving(body, limit, |_| Ok(())).await
+}
+
+/// [`read_body`] that first calls `reserve(total)` for the bytes it is about to hold, so a
+/// caller can account them against a budget (telemetry).
+pub async fn read_body_reserving<S, B>(
+    body: S,
+    limit: BodyLimit,
+    mut reserve: impl FnMut(usize) -> Result<(), ApiError> + Send,
+) -> Result<Bytes, ApiError>
+where
+    S: Stream<Item = Result<B, warp::Error>> + Send,
+    B: Buf,
+{
+    let max = limit.max_bytes;
+    let read = async move {
+        let mut buf = BytesMut::new();
+        let mut body = std::pin::pin!(body);
+        while let Some(chunk) = body.next().await {
+            let mut chunk =
+                chunk.map_err(|_| ApiError::bad_request("the request body could not be read"))?;
+            let total = buf.len() + chunk.remaining();
+            if total > max {
+                return Err(ApiError::too_large(format!(
+                    "request body exceeds the limit of {max} bytes"
+                )));
+            }
+            reserve(total)?;
+            while chunk.has_remaining() {
+                let part = chunk.chunk();
+                let n = part.len();
+                buf.extend_from_slice(part);
+                chunk.advance(n);
+            }
         }
-        while chunk.has_remaining() {
-            let part = chunk.chunk();
-            let n = part.len();
-            buf.extend_from_slice(part);
-            chunk.advance(n);
-        }
+        Ok(buf.freeze())
+    };
+    match tokio::time::timeout(limit.timeout, read).await {
+        Ok(r) => r,
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            codes::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} s",
+                limit.timeout.as_secs()
+            ),
+        )),
     }
-    Ok(buf.freeze())
 }
 
 /// Read, parse, neutralise and validate a JSON body: the one path every JSON request body
@@ -213,7 +263,7 @@ where
 /// `T::default()` instead of an error.
 async fn read_validated<T, S, B>(
     body: S,
-    limit: usize,
+    limit: BodyLimit,
     empty_default: Option<fn() -> T>,
 ) -> Result<T, ApiError>
 where

@@ -43,6 +43,71 @@ pub enum StoreError {
     Task(String),
 }
 
+impl StoreError {
+    /// SQLite could not grow the database or its journal: the disk (or quota) is full.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::Query(diesel::result::Error::DatabaseError(_, info)) => {
+                is_disk_full_message(info.message())
+            }
+            StoreError::Query(e) => is_disk_full_message(&e.to_string()),
+            _ => false,
+        }
+    }
+}
+
+/// Whether an SQLite error text is SQLITE_FULL ("database or disk is full").
+pub fn is_disk_full_message(message: &str) -> bool {
+    message.contains("database or disk is full")
+}
+
+/// Bytes free for unprivileged writers on the file system holding `path` (None when unknown).
+pub fn free_bytes(path: &std::path::Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let st = rustix::fs::statvfs(path).ok()?;
+        Some(st.f_bavail.saturating_mul(st.f_frsize))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Make the data directory private (0700) and the SQLite file at `db` owner-only (0600),
+/// creating it empty if needed. SQLite gives its `-wal` and `-shm` files the mode of the
+/// database file, so they follow.
+pub fn make_private(
+    data_dir: &std::path::Path,
+    db: Option<&std::path::Path>,
+) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
+        if let Some(db) = db {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(db)?;
+            std::fs::set_permissions(db, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (data_dir, db);
+    }
+    Ok(())
+}
+
+/// The database file of a plain-path SQLite URL (None for `file:` URLs and `:memory:`).
+pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
+    (!url.starts_with("file:") && !url.starts_with(':') && !url.is_empty())
+        .then(|| std::path::PathBuf::from(url))
+}
+
 /// Shared handle to the database. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {

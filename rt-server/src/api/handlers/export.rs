@@ -1,6 +1,11 @@
 //! `GET /api/v1/export/{devices|samples|events}`: streamed from the database in keyset-paged
 //! chunks on a blocking thread, through a small channel, so memory stays flat whatever the
 //! size. Rows use rt-core's canonical export columns.
+//!
+//! A stalled reader cannot hold the server: exports run in bounded slots (per user and in
+//! total, [`crate::api::gates`]), and a chunk the client does not take within
+//! `export_write_timeout_s` ends the export (the response is cut off with an error, never
+//! left looking complete), freeing its thread, database connection and slot.
 
 use crate::api::error::ApiError;
 use crate::api::handlers::devices::summary_of;
@@ -13,6 +18,8 @@ use rt_core::export::{self, Cell};
 use rt_core::{DeviceId, Sample};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use tokio::sync::mpsc;
 use warp::Reply;
 use warp::http::{HeaderValue, StatusCode};
@@ -118,16 +125,40 @@ struct Request {
     devices: Vec<i64>,
 }
 
-/// Send one encoded chunk; false when the client went away.
-fn send(tx: &mpsc::Sender<Chunk>, bytes: Vec<u8>) -> bool {
-    bytes.is_empty() || tx.blocking_send(Ok(Bytes::from(bytes))).is_ok()
+/// The way from the database thread to the response body.
+struct Sink {
+    tx: mpsc::Sender<Chunk>,
+    write_timeout: Duration,
+    rt: tokio::runtime::Handle,
+    /// Set when the reader stalled: the body then ends with an error, not as if complete.
+    stalled: Arc<AtomicBool>,
+}
+
+/// Send one encoded chunk; false when the client went away or did not take it in time.
+fn send(sink: &Sink, bytes: Vec<u8>) -> bool {
+    if bytes.is_empty() {
+        return true;
+    }
+    let sent = sink.rt.block_on(
+        sink.tx
+            .send_timeout(Ok(Bytes::from(bytes)), sink.write_timeout),
+    );
+    match sent {
+        Ok(()) => true,
+        Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
+            sink.stalled.store(true, Ordering::Relaxed);
+            tracing::info!("export reader stalled; export cut off");
+            false
+        }
+        Err(mpsc::error::SendTimeoutError::Closed(_)) => false,
+    }
 }
 
 fn produce(
     state: &AppState,
     conn: &mut diesel::sqlite::SqliteConnection,
     req: &Request,
-    tx: &mpsc::Sender<Chunk>,
+    tx: &Sink,
 ) -> Result<(), StoreError> {
     let mut enc = Encoder {
         format: req.format,
@@ -192,7 +223,7 @@ fn produce(
 
 pub async fn export(
     state: State,
-    _viewer: Caller,
+    caller: Caller,
     what: String,
     q: Query,
 ) -> Result<Response, ApiError> {
@@ -222,14 +253,23 @@ pub async fn export(
     {
         return Err(ApiError::bad_request("`from` must be before `to`").with_field("from"));
     }
+    let slot = state.gates.export_slot(caller.user_id)?;
     let (tx, mut rx) = mpsc::channel::<Chunk>(CHANNEL_CHUNKS);
+    let stalled = Arc::new(AtomicBool::new(false));
+    let sink = Sink {
+        tx: tx.clone(),
+        write_timeout: Duration::from_secs(state.config.limits.export_write_timeout_s.max(1)),
+        rt: tokio::runtime::Handle::current(),
+        stalled: stalled.clone(),
+    };
     let st = Arc::clone(&state);
     let store = state.store.clone();
     tokio::spawn(async move {
-        let tx2 = tx.clone();
+        let tx2 = tx;
         let res = store
             .run(move |c| {
-                let r = produce(&st, c, &req, &tx);
+                let _slot = slot;
+                let r = produce(&st, c, &req, &sink);
                 Ok::<_, StoreError>(r)
             })
             .await;
@@ -244,7 +284,12 @@ pub async fn export(
             let _ = tx2.send(Err(std::io::Error::other("export failed"))).await;
         }
     });
-    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let stream = futures_util::stream::poll_fn(move |cx| match rx.poll_recv(cx) {
+        std::task::Poll::Ready(None) if stalled.load(Ordering::Relaxed) => {
+            std::task::Poll::Ready(Some(Err(std::io::Error::other("export reader stalled"))))
+        }
+        other => other,
+    });
     let filename = format!(
         "{}-{}.{}",
         kind.as_str(),

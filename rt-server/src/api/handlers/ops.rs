@@ -13,14 +13,26 @@ pub async fn livez() -> Result<Response, ApiError> {
     Ok(warp::reply::json(&serde_json::json!({"status": "ok"})).into_response())
 }
 
+/// Free bytes under the database below which the server reports itself not ready: a write
+/// batch and its journal need room, and a load balancer should stop sending writes first.
+pub const READY_MIN_FREE_BYTES: u64 = 2 * 1024 * 1024;
+
 pub async fn readyz(state: State) -> Result<Response, ApiError> {
-    match state.store.run(store::ping).await {
-        Ok(()) => Ok(warp::reply::json(&serde_json::json!({"status": "ready"})).into_response()),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            Err(ApiError::unavailable("the database does not answer"))
-        }
+    if let Err(e) = state.store.run(store::ping).await {
+        tracing::warn!(error = %e, "readiness check failed");
+        return Err(ApiError::unavailable("the database does not answer"));
     }
+    let dir = store::database_file(&state.config.database_url)
+        .and_then(|f| f.parent().map(std::path::Path::to_path_buf))
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| state.config.data_dir.clone());
+    if let Some(free) = store::free_bytes(&dir)
+        && free < READY_MIN_FREE_BYTES
+    {
+        tracing::warn!(free, "not ready: the disk under the database is full");
+        return Err(ApiError::storage_full());
+    }
+    Ok(warp::reply::json(&serde_json::json!({"status": "ready"})).into_response())
 }
 
 /// `_reader` is `None` when `metrics_public` (the route's filter decides).
