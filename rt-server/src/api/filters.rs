@@ -164,6 +164,15 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .then(|st: State, ip, body: BodyResult| async move {
             run!(body, |b| enroll::enroll(st, ip, b))
         });
+    let enroll_preview = api
+        .and(warp::path!("enroll" / "preview"))
+        .and(warp::post())
+        .and(s())
+        .and(client_ip())
+        .and(json_body(json_limit))
+        .then(|st: State, ip, body: BodyResult| async move {
+            run!(body, |b| enroll::preview(st, ip, b))
+        });
 
     let telemetry = api
         .and(warp::path!("telemetry"))
@@ -277,6 +286,8 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .or(enroll_tokens_revoke)
         .unify()
         .or(enroll_device)
+        .unify()
+        .or(enroll_preview)
         .unify()
         .or(telemetry)
         .unify()
