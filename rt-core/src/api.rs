@@ -760,13 +760,13 @@ mod tests {
         let ack: TelemetryAck = serde_json::from_str(
             r#"{"accepted":1,"duplicates":0,"conflicts":0,"rejected":[],"ack":[[1,1]]}"#,
         )
-        .unwrap();
+        .expect("an ack without the new fields parses");
         assert_eq!(ack.max_seq, None);
         assert!(ack.conflicted.is_empty() && !ack.conflicts_on(1));
         let r: EnrollResponse = serde_json::from_str(
             r#"{"device_id":1,"device_token":"t","re_enrolled":true,"collection_interval_s":60}"#,
         )
-        .unwrap();
+        .expect("an enrollment answer without max_seq parses");
         assert_eq!(r.max_seq, None);
         let ack = TelemetryAck {
             conflicted: vec![[3, 4]],
