@@ -94,8 +94,13 @@ async fn fleet_pages(c: &Client, tx: &Sender<Response>) {
         health: Some("critical,warning,offline".into()),
         ..Default::default()
     };
-    let first = bounded(c, c.devices_page(&attention, 0, FIRST_PAGE)).await;
-    let summary = bounded(c, c.fleet_summary()).await.ok();
+    // The summary is a nicety (the header counts from the summary while loading); ask for it
+    // alongside the first page.
+    let (first, summary) = tokio::join!(
+        bounded(c, c.devices_page(&attention, 0, FIRST_PAGE)),
+        bounded(c, c.fleet_summary())
+    );
+    let summary = summary.ok();
     let total = match (&first, &summary) {
         (Ok(_), Some(s)) => s.total,
         (Ok(p), None) => p.total,
