@@ -28,6 +28,12 @@ pub fn open_queue(sd: &StateDir) -> Result<Queue> {
             r.damaged_records, r.torn_tail_bytes
         );
     }
+    if !r.lost.is_empty() {
+        eprintln!(
+            "rt-agent: queue: samples {:?} are in no queue file any more (deleted or unreadable); counted as gaps",
+            r.lost
+        );
+    }
     Ok(q)
 }
 
@@ -53,6 +59,8 @@ pub fn collect_into_queue(
         dropped_since_last_upload: queue.meta().dropped_since_upload,
     };
     let mut sample = collector.collect(&ctx);
+    // Never at or below what the server already stores (a reinstall, a rebuilt queue).
+    queue.raise_next_seq(st.seq_floor)?;
     queue.append_sample(&mut sample)?;
     let dropped = queue.enforce_limits(Utc::now())?;
     if dropped > 0 {

@@ -10,7 +10,7 @@ use crate::upload::{UploadState, http_client};
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use rt_client::credstore::{Secret, StoreKind};
-use rt_core::api::{EnrollRequest, EnrollResponse};
+use rt_core::api::{EnrollPreview, EnrollRequest, EnrollResponse};
 use rt_core::inventory::Inventory;
 use std::time::Duration;
 
@@ -140,8 +140,68 @@ pub async fn enroll_async(
     st.next_attempt_at = None;
     st.consecutive_failures = 0;
     st.last_error = None;
+    // Sequence continuity: after a reinstall the queue starts above what the server stores.
+    st.seq_floor = st.seq_floor.max(enrolled.max_seq.unwrap_or(0));
     st.save(state_dir)?;
     Ok(enrolled)
+}
+
+/// Asks the server what enrolling would do (`POST /api/v1/enroll/preview`): is this hardware
+/// already a device, and may these credentials enroll it. Nothing is changed on the server.
+/// Ok(None) when the server predates the preview.
+pub fn preview(
+    server_url: &str,
+    auth: &EnrollAuth,
+    inventory: &Inventory,
+) -> Result<Option<EnrollPreview>> {
+    let server_url = normalize_server_url(server_url)?;
+    let (enrollment_token, username, password) = match auth {
+        EnrollAuth::Token(t) => (Some(t.expose().to_string()), None, None),
+        EnrollAuth::Password { username, password } => (
+            None,
+            Some(username.clone()),
+            Some(password.expose().to_string()),
+        ),
+    };
+    let req = EnrollRequest {
+        enrollment_token,
+        username,
+        password,
+        inventory: inventory.clone(),
+        device_name: None,
+        asset_tag: None,
+        assignee: None,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let client = http_client(Duration::from_secs(10), Duration::from_secs(60))?;
+        let resp = client
+            .post(format!("{server_url}/api/v1/enroll/preview"))
+            .json(&req)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the server at {server_url}"))?;
+        let status = resp.status();
+        let body = resp
+            .bytes()
+            .await
+            .context("the server's answer was cut off")?;
+        if status.as_u16() == 404 {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            let detail = serde_json::from_slice::<rt_core::ErrorBody>(&body)
+                .map(|b| b.error.message)
+                .unwrap_or_else(|_| format!("HTTP {}", status.as_u16()));
+            bail!("enrollment refused: {detail}");
+        }
+        serde_json::from_slice(&body)
+            .map(Some)
+            .context("the server's preview answer is not valid")
+    })
 }
 
 /// Parses a collection interval in the one duration grammar (`30s`, `15m`, `1h`) into seconds.

@@ -13,6 +13,17 @@
 //! Retry-After; 401/403 stop and keep the data until re-enrollment; a sample the server
 //! rejects (per-sample `rejected`, or a 400/409/413/422 for a batch narrowed down to that one
 //! sample by splitting) goes to the quarantine file with the server's reason.
+//!
+//! Only the server's own JSON error body is a verdict: a 400/401/403/409/413/422 without one
+//! comes from something in between (a captive portal, a proxy) and is a transient failure with
+//! backoff — nothing is quarantined and the token is not given up.
+//!
+//! Sequence continuity (DESIGN §4): every answer carries the device's highest stored seq
+//! (`max_seq`), kept as `UploadState::seq_floor`; the queue hands out seqs above it. A sample the
+//! server reports as a conflict (another sample is stored under its seq, e.g. after the agent
+//! lost its state) is not deleted: it is re-sequenced above the floor and sent again. One that
+//! conflicts again after that, or cannot be rewritten, is quarantined and counted
+//! (`unresolved_conflicts`), which `status` shows.
 
 use crate::collect::AGENT_VERSION;
 use crate::queue::{QuarantineEntry, Queue, QueuedRecord, Removal, write_quarantine};
@@ -24,6 +35,7 @@ use flate2::write::GzEncoder;
 use rt_client::credstore::Secret;
 use rt_core::api::TelemetryAck;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::Duration;
 
@@ -79,6 +91,17 @@ pub struct UploadState {
     pub last_collection_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub uploaded_total: u64,
+    /// The highest seq the server said it stores for this device (at enrollment and in every
+    /// telemetry answer). New samples are numbered above it.
+    #[serde(default)]
+    pub seq_floor: u64,
+    /// Samples re-sent under a new seq after a conflict.
+    #[serde(default)]
+    pub resequenced_total: u64,
+    /// Conflicts that could not be resolved by re-sequencing (quarantined, or deleted by an
+    /// older server's ack that did not say which seqs conflicted).
+    #[serde(default)]
+    pub unresolved_conflicts: u64,
 }
 
 impl UploadState {
@@ -131,6 +154,8 @@ pub enum Next {
 pub struct Verdict {
     pub delete: Vec<u64>,
     pub quarantine: Vec<(u64, String)>,
+    /// Conflicts: keep, give a new seq above the floor, send again.
+    pub resequence: Vec<u64>,
     pub next: Next,
 }
 
@@ -185,6 +210,7 @@ pub fn decide(
         Verdict {
             delete: vec![],
             quarantine: vec![],
+            resequence: vec![],
             next: Next::Backoff { until, reason },
         }
     };
@@ -200,7 +226,19 @@ pub fn decide(
         } => (*status, *retry_after, body),
     };
     state.server_reachable = Some(true);
-    let server_says = error_message(body).unwrap_or_else(|| format!("HTTP {status}"));
+    let server_error = error_message(body);
+    if matches!(status, 400 | 401 | 403 | 409 | 413 | 422) && server_error.is_none() {
+        // Not the server's verdict: a proxy or captive portal answered.
+        return fail(
+            state,
+            format!(
+                "HTTP {status} without the server's JSON error: something between this device \
+                 and the server (a captive portal or proxy?) answered; retrying later"
+            ),
+            None,
+        );
+    }
+    let server_says = server_error.unwrap_or_else(|| format!("HTTP {status}"));
     match status {
         200..=299 => {
             let Ok(ack) = serde_json::from_slice::<TelemetryAck>(body) else {
@@ -210,15 +248,42 @@ pub fn decide(
                     None,
                 );
             };
-            let delete: Vec<u64> = batch.iter().copied().filter(|s| ack.acks(*s)).collect();
+            let resequence: Vec<u64> = batch
+                .iter()
+                .copied()
+                .filter(|s| ack.conflicts_on(*s))
+                .collect();
+            let delete: Vec<u64> = batch
+                .iter()
+                .copied()
+                .filter(|s| ack.acks(*s) && !resequence.contains(s))
+                .collect();
             let quarantine: Vec<(u64, String)> = ack
                 .rejected
                 .iter()
-                .filter(|r| batch.contains(&r.seq) && !delete.contains(&r.seq))
+                .filter(|r| {
+                    batch.contains(&r.seq)
+                        && !delete.contains(&r.seq)
+                        && !resequence.contains(&r.seq)
+                })
                 .map(|r| (r.seq, r.reason.clone()))
                 .collect();
-            if delete.is_empty() && quarantine.is_empty() && !batch.is_empty() {
+            if delete.is_empty()
+                && quarantine.is_empty()
+                && resequence.is_empty()
+                && !batch.is_empty()
+            {
                 return fail(state, "server acknowledged none of the batch".into(), None);
+            }
+            // The floor only rises: the server's highest stored seq, and any seq it says
+            // holds another sample (an older server sends no max_seq).
+            state.seq_floor = state
+                .seq_floor
+                .max(ack.max_seq.unwrap_or(0))
+                .max(resequence.iter().copied().max().unwrap_or(0));
+            if ack.conflicts > 0 && ack.conflicted.is_empty() {
+                // An older server: it acked the conflicts without saying which they were.
+                state.unresolved_conflicts += ack.conflicts;
             }
             state.consecutive_failures = 0;
             state.next_attempt_at = None;
@@ -228,6 +293,7 @@ pub fn decide(
             Verdict {
                 delete,
                 quarantine,
+                resequence,
                 next: Next::Continue,
             }
         }
@@ -242,6 +308,7 @@ pub fn decide(
             Verdict {
                 delete: vec![],
                 quarantine: vec![],
+                resequence: vec![],
                 next: Next::StopAuth(msg),
             }
         }
@@ -258,6 +325,7 @@ pub fn decide(
                 Verdict {
                     delete: vec![],
                     quarantine: vec![],
+                    resequence: vec![],
                     next: Next::Split,
                 }
             } else {
@@ -268,6 +336,7 @@ pub fn decide(
                         .iter()
                         .map(|s| (*s, format!("HTTP {status}: {server_says}")))
                         .collect(),
+                    resequence: vec![],
                     next: Next::Continue,
                 }
             }
@@ -428,6 +497,8 @@ pub struct SyncReport {
     pub sent: u64,
     pub acked: u64,
     pub quarantined: u64,
+    /// Conflicting samples given a new seq to be sent again.
+    pub resequenced: u64,
     pub remaining: u64,
     pub outcome: SyncOutcome,
 }
@@ -454,6 +525,7 @@ pub async fn sync_once(
         sent: 0,
         acked: 0,
         quarantined: 0,
+        resequenced: 0,
         remaining: queue.len() as u64,
         outcome: SyncOutcome::Drained,
     };
@@ -478,6 +550,10 @@ pub async fn sync_once(
         };
         return Ok(report);
     }
+    queue.raise_next_seq(state.seq_floor)?;
+    // Seqs given out by re-sequencing in this sync: a conflict on one of them is not resolved
+    // by trying again.
+    let mut fresh: BTreeSet<u64> = BTreeSet::new();
     let mut limit = up.cfg.max_batch_samples.max(1);
     loop {
         if queue.is_empty() {
@@ -497,14 +573,58 @@ pub async fn sync_once(
         let outcome = up.send(&batch).await;
         report.batches += 1;
         report.sent += seqs.len() as u64;
-        let verdict = decide(
+        let mut verdict = decide(
             &mut state,
             &seqs,
             &outcome,
             Utc::now(),
             rand::random::<f64>(),
         );
+        // Conflicts on samples already re-sequenced in this sync cannot be resolved by doing it
+        // again: quarantined (kept, counted, shown), never deleted.
+        let (again, resequence): (Vec<u64>, Vec<u64>) = std::mem::take(&mut verdict.resequence)
+            .into_iter()
+            .partition(|s| fresh.contains(s));
+        for s in again {
+            state.unresolved_conflicts += 1;
+            verdict.quarantine.push((
+                s,
+                "conflict: the server stores another sample under this seq, and again after \
+                 re-sequencing"
+                    .into(),
+            ));
+        }
         apply(sd, queue, &batch, &verdict)?;
+        queue.raise_next_seq(state.seq_floor)?;
+        for seq in resequence {
+            let Some(rec) = batch.iter().find(|r| r.seq == seq) else {
+                continue;
+            };
+            match resequence_payload(&rec.payload) {
+                Some(obj) => {
+                    let new = queue.resequence(rec, |n| with_seq(&obj, n, &rec.payload))?;
+                    fresh.insert(new);
+                    state.resequenced_total += 1;
+                    report.resequenced += 1;
+                }
+                None => {
+                    state.unresolved_conflicts += 1;
+                    let v = Verdict {
+                        delete: vec![],
+                        quarantine: vec![(
+                            seq,
+                            "conflict: the server stores another sample under this seq and \
+                             this one cannot be re-numbered (not a JSON object)"
+                                .into(),
+                        )],
+                        resequence: vec![],
+                        next: Next::Continue,
+                    };
+                    apply(sd, queue, &batch, &v)?;
+                    verdict.quarantine.extend(v.quarantine);
+                }
+            }
+        }
         report.acked += verdict.delete.len() as u64;
         report.quarantined += verdict.quarantine.len() as u64;
         if !verdict.delete.is_empty() {
@@ -526,6 +646,24 @@ pub async fn sync_once(
     }
     report.remaining = queue.len() as u64;
     Ok(report)
+}
+
+/// The queued sample as a JSON object whose `seq` can be replaced.
+fn resequence_payload(payload: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>> {
+    match serde_json::from_slice::<serde_json::Value>(payload).ok()? {
+        serde_json::Value::Object(m) if m.contains_key("seq") => Some(m),
+        _ => None,
+    }
+}
+
+fn with_seq(
+    obj: &serde_json::Map<String, serde_json::Value>,
+    seq: u64,
+    original: &[u8],
+) -> Vec<u8> {
+    let mut m = obj.clone();
+    m.insert("seq".into(), serde_json::Value::from(seq));
+    serde_json::to_vec(&m).unwrap_or_else(|_| original.to_vec())
 }
 
 /// Applies a verdict: quarantine first (durably), then remove from the queue.
@@ -737,6 +875,90 @@ mod tests {
         let v = decide(&mut st, &[1], &garbled, Utc::now(), 0.0);
         assert!(matches!(v.next, Next::Backoff { .. }));
         assert_eq!(st.consecutive_failures, 2);
+    }
+
+    #[test]
+    fn conflicts_are_kept_for_resequencing_and_raise_the_floor() {
+        let mut st = UploadState::default();
+        // State lost: the agent restarted at 1; the server stores up to 40 and says so.
+        let ack = TelemetryAck {
+            accepted: 0,
+            conflicts: 3,
+            ack: vec![[1, 3]],
+            conflicted: vec![[1, 3]],
+            max_seq: Some(40),
+            ..Default::default()
+        };
+        let v = decide(&mut st, &[1, 2, 3], &ok(ack), Utc::now(), 0.0);
+        assert!(v.delete.is_empty(), "a conflict is never deleted: {v:?}");
+        assert_eq!(v.resequence, vec![1, 2, 3]);
+        assert!(v.quarantine.is_empty());
+        assert_eq!(v.next, Next::Continue);
+        assert_eq!(st.seq_floor, 40);
+        assert_eq!(st.unresolved_conflicts, 0);
+        // Mixed: 41 stored, 42 a duplicate, 5 a conflict; the floor never goes down.
+        let ack = TelemetryAck {
+            accepted: 1,
+            duplicates: 1,
+            conflicts: 1,
+            ack: vec![[5, 5], [41, 42]],
+            conflicted: vec![[5, 5]],
+            max_seq: Some(42),
+            ..Default::default()
+        };
+        let v = decide(&mut st, &[5, 41, 42], &ok(ack), Utc::now(), 0.0);
+        assert_eq!(v.delete, vec![41, 42]);
+        assert_eq!(v.resequence, vec![5]);
+        assert_eq!(st.seq_floor, 42);
+        let ack = TelemetryAck {
+            accepted: 1,
+            ack: vec![[43, 43]],
+            max_seq: Some(7),
+            ..Default::default()
+        };
+        decide(&mut st, &[43], &ok(ack), Utc::now(), 0.0);
+        assert_eq!(st.seq_floor, 42);
+    }
+
+    #[test]
+    fn an_older_servers_unnamed_conflicts_are_counted_not_hidden() {
+        let mut st = UploadState::default();
+        let ack = TelemetryAck {
+            accepted: 1,
+            conflicts: 2,
+            ack: vec![[1, 3]],
+            ..Default::default()
+        };
+        let v = decide(&mut st, &[1, 2, 3], &ok(ack), Utc::now(), 0.0);
+        assert_eq!(v.delete, vec![1, 2, 3]);
+        assert_eq!(st.unresolved_conflicts, 2);
+    }
+
+    #[test]
+    fn a_proxys_refusal_without_the_servers_json_is_transient() {
+        for code in [400, 401, 403, 409, 413, 422] {
+            let mut st = UploadState::default();
+            let portal = Outcome::Response {
+                status: code,
+                retry_after: None,
+                body: b"<html>Please sign in to the hotel Wi-Fi</html>".to_vec(),
+            };
+            let v = decide(&mut st, &[1, 2], &portal, Utc::now(), 0.0);
+            assert!(
+                matches!(&v.next, Next::Backoff { reason, .. } if reason.contains("proxy")),
+                "HTTP {code}: {v:?}"
+            );
+            assert!(v.delete.is_empty() && v.quarantine.is_empty());
+            assert_eq!(st.auth_failure, None, "HTTP {code} must not stop the agent");
+            assert_eq!(st.consecutive_failures, 1);
+            // A single sample refused by a proxy is not quarantined either.
+            let v = decide(&mut st, &[1], &portal, Utc::now(), 0.0);
+            assert!(v.quarantine.is_empty(), "HTTP {code}");
+        }
+        // The server's own JSON error still is a verdict.
+        let mut st = UploadState::default();
+        let v = decide(&mut st, &[1], &status(403, None), Utc::now(), 0.0);
+        assert!(matches!(v.next, Next::StopAuth(_)));
     }
 
     #[test]

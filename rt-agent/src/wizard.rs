@@ -212,9 +212,55 @@ fn wizard(state: &StateDir, args: &EnrollArgs, store_kind: StoreKind) -> Step<i3
     )?;
     let mut auth = ask_auth(&server, args.username.clone())?;
     let inventory = crate::collect::collect_inventory();
+    // Say before anything is confirmed whether this hardware is already a device, and whether
+    // these credentials may re-enroll it (DESIGN §4 "Device identity").
+    let known = loop {
+        match enroll::preview(&server, &to_enroll_auth(&auth), &inventory) {
+            Ok(Some(p)) if p.allowed => break p.existing,
+            Ok(Some(p)) => {
+                let why = p.reason.unwrap_or_default();
+                eprintln!("\n{why}");
+                if p.existing
+                    .as_ref()
+                    .is_some_and(|d| d.lifecycle_state == rt_core::LifecycleState::Retired)
+                {
+                    eprintln!("Nothing was changed.");
+                    return Ok(1);
+                }
+                eprintln!("Sign in with credentials that may re-enroll it, or press Esc to stop.");
+                auth = ask_auth(&server, None)?;
+            }
+            Ok(None) => break None, // an older server: it will say so at enrollment
+            Err(e) => {
+                eprintln!("\nThe server refused: {e:#}\nPlease try again.");
+                auth = ask_auth(&server, None)?;
+            }
+        }
+    };
+    if let Some(d) = &known {
+        eprintln!(
+            "\nThis hardware is already known to the server as device {}{}{}, last seen {}.\n\
+             Enrolling again re-enrolls it: the device keeps its id, history and assignment, and \
+             the token of the agent installed before is revoked.",
+            d.id,
+            d.name
+                .as_deref()
+                .map(|n| format!(" \"{n}\""))
+                .unwrap_or_default(),
+            d.assignee
+                .as_deref()
+                .map(|a| format!(", assigned to {a}"))
+                .unwrap_or_else(|| ", not assigned".into()),
+            d.last_seen
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| "never".into()),
+        );
+    }
+    let current_name = known.as_ref().and_then(|d| d.name.clone());
     let default_name = args
         .name
         .clone()
+        .or_else(|| current_name.clone())
         .or_else(|| existing.as_ref().and_then(|c| c.device_name.clone()))
         .unwrap_or_else(|| inventory.hostname.clone());
     let name: String = Input::with_theme(&t)
@@ -246,10 +292,14 @@ fn wizard(state: &StateDir, args: &EnrollArgs, store_kind: StoreKind) -> Step<i3
     let interval_s = ask_interval(args.interval.as_deref())?;
     let sched = ask_scheduler()?;
 
+    let name = name.trim().to_string();
+    if let Some(cur) = current_name.as_deref().filter(|c| *c != name) {
+        eprintln!("  the device will be renamed from \"{cur}\" to \"{name}\"");
+    }
     let mut answers = Answers {
         server: server.clone(),
         auth: auth.clone(),
-        name: name.trim().to_string(),
+        name,
         asset_tag: Some(asset_tag.trim().to_string()).filter(|s| !s.is_empty()),
         assignee: Some(assignee.trim().to_string()).filter(|s| !s.is_empty()),
         interval_s,
@@ -287,6 +337,16 @@ fn wizard(state: &StateDir, args: &EnrollArgs, store_kind: StoreKind) -> Step<i3
             }
             Err(CommitError::Fatal(e)) => return Err(Stop::Failed(e)),
         }
+    }
+}
+
+fn to_enroll_auth(a: &Auth) -> EnrollAuth {
+    match a {
+        Auth::Token(t) => EnrollAuth::Token(t.clone()),
+        Auth::Password { username, password } => EnrollAuth::Password {
+            username: username.clone(),
+            password: password.clone(),
+        },
     }
 }
 

@@ -469,7 +469,7 @@ async fn a_revoked_token_stops_uploads_and_keeps_the_data() {
     assert!(matches!(rep.outcome, SyncOutcome::AuthFailed { .. }));
     assert_eq!(rep.batches, 0);
     // Enrolling again (the real fix) clears the stop and the backlog goes through.
-    let token = server.enrollment_token().await.unwrap();
+    let token = server.enrollment_token_with(true).await.unwrap();
     let again = enroll_async(
         &server.url,
         EnrollAuth::Token(Secret::new(token)),

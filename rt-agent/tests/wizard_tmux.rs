@@ -410,7 +410,7 @@ async fn ctrl_c_half_way_leaves_nothing_behind() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reenrolling_asks_first_and_keeps_the_device_id() {
     let server = TestServer::start().await.unwrap();
-    let token = server.enrollment_token().await.unwrap();
+    let token = server.enrollment_token_with(true).await.unwrap();
     let home = Home::new();
     let url = server.url.clone();
     let (first, home) = {

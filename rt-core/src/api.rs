@@ -146,6 +146,10 @@ pub struct CreateEnrollmentTokenRequest {
     pub max_uses: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The token may also re-enroll hardware that is already known (a reinstall), which revokes
+    /// that device's current token. Off by default: such a token only creates new devices.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_reenroll: bool,
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +160,8 @@ pub struct EnrollmentTokenCreated {
     pub expires_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_uses: Option<u32>,
+    #[serde(default)]
+    pub allow_reenroll: bool,
 }
 
 impl fmt::Debug for EnrollmentTokenCreated {
@@ -165,6 +171,7 @@ impl fmt::Debug for EnrollmentTokenCreated {
             .field("token", &format_args!("<redacted>"))
             .field("expires_at", &self.expires_at)
             .field("max_uses", &self.max_uses)
+            .field("allow_reenroll", &self.allow_reenroll)
             .finish()
     }
 }
@@ -182,6 +189,8 @@ pub struct EnrollmentTokenInfo {
     pub note: Option<String>,
     pub revoked: bool,
     pub created_by: UserId,
+    #[serde(default)]
+    pub allow_reenroll: bool,
 }
 
 /// POST /api/v1/enroll — either `enrollment_token`, or `username` + `password`.
@@ -226,6 +235,38 @@ pub struct EnrollResponse {
     pub device_token: String,
     pub re_enrolled: bool,
     pub collection_interval_s: u32,
+    /// The highest `seq` the server stores for this device (None: no sample yet). The agent
+    /// numbers its samples above it, so a reinstall never reuses a stored seq.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_seq: Option<u64>,
+}
+
+/// Answer to `POST /api/v1/enroll/preview`: the same credentials and hardware checked,
+/// nothing created, changed or used up (not even a use of the enrollment token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollPreview {
+    /// True when enrolling now would succeed (for these credentials and this hardware).
+    pub allowed: bool,
+    /// Why not, when `allowed` is false (the message the real enrollment would fail with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The device this hardware already is, if any (details only for a caller who may
+    /// re-enroll it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing: Option<KnownDevice>,
+}
+
+/// What a re-enrollment would take over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownDevice {
+    pub id: DeviceId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<DateTime<Utc>>,
+    pub lifecycle_state: LifecycleState,
 }
 
 impl fmt::Debug for EnrollResponse {
@@ -235,6 +276,7 @@ impl fmt::Debug for EnrollResponse {
             .field("device_token", &format_args!("<redacted>"))
             .field("re_enrolled", &self.re_enrolled)
             .field("collection_interval_s", &self.collection_interval_s)
+            .field("max_seq", &self.max_seq)
             .finish()
     }
 }
@@ -267,6 +309,14 @@ pub struct TelemetryAck {
     pub rejected: Vec<RejectedSample>,
     #[serde(default)]
     pub ack: Vec<[u64; 2]>,
+    /// Inclusive ranges of the seqs that were conflicts (a different sample is stored under
+    /// that seq). They are in `ack` too, for agents that predate sequence continuity; a current
+    /// agent re-sequences and re-sends them instead of deleting them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicted: Vec<[u64; 2]>,
+    /// The highest seq the server stores for this device after this batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_seq: Option<u64>,
 }
 
 impl TelemetryAck {
@@ -288,6 +338,11 @@ impl TelemetryAck {
     /// True when `seq` is covered by one of the ack ranges.
     pub fn acks(&self, seq: u64) -> bool {
         self.ack.iter().any(|[a, b]| *a <= seq && seq <= *b)
+    }
+
+    /// True when `seq` was a conflict (see `conflicted`).
+    pub fn conflicts_on(&self, seq: u64) -> bool {
+        self.conflicted.iter().any(|[a, b]| *a <= seq && seq <= *b)
     }
 }
 
@@ -700,12 +755,34 @@ mod tests {
     }
 
     #[test]
+    fn answers_of_an_older_server_still_parse() {
+        // Sequence continuity fields default when absent (a server of the first version).
+        let ack: TelemetryAck = serde_json::from_str(
+            r#"{"accepted":1,"duplicates":0,"conflicts":0,"rejected":[],"ack":[[1,1]]}"#,
+        )
+        .expect("an ack without the new fields parses");
+        assert_eq!(ack.max_seq, None);
+        assert!(ack.conflicted.is_empty() && !ack.conflicts_on(1));
+        let r: EnrollResponse = serde_json::from_str(
+            r#"{"device_id":1,"device_token":"t","re_enrolled":true,"collection_interval_s":60}"#,
+        )
+        .expect("an enrollment answer without max_seq parses");
+        assert_eq!(r.max_seq, None);
+        let ack = TelemetryAck {
+            conflicted: vec![[3, 4]],
+            ..Default::default()
+        };
+        assert!(ack.conflicts_on(3) && ack.conflicts_on(4) && !ack.conflicts_on(5));
+    }
+
+    #[test]
     fn secrets_do_not_show_in_debug() {
         let r = EnrollResponse {
             device_id: DeviceId(1),
             device_token: "s3cr3t-token".into(),
             re_enrolled: false,
             collection_interval_s: 300,
+            max_seq: Some(7),
         };
         assert!(!format!("{r:?}").contains("s3cr3t"));
         let l = LoginRequest {

@@ -60,6 +60,10 @@ pub mod codes {
     pub const DEVICE_RETIRED: &str = "device_retired";
     pub const TOKEN_REVOKED: &str = "token_revoked";
     pub const ENROLLMENT_TOKEN_INVALID: &str = "enrollment_token_invalid";
+    /// The account may not enroll devices at all (a viewer).
+    pub const ENROLL_NOT_ALLOWED: &str = "enroll_not_allowed";
+    /// The hardware is already a device and the credential may not re-enroll it.
+    pub const REENROLL_NOT_ALLOWED: &str = "reenroll_not_allowed";
     pub const INTERNAL: &str = "internal_error";
     pub const UNAVAILABLE: &str = "service_unavailable";
     pub const REQUEST_TIMEOUT: &str = "request_timeout";

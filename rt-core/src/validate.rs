@@ -1032,6 +1032,7 @@ mod tests {
             expires_in_hours: Some(0),
             max_uses: Some(0),
             note: Some("n".into()),
+            allow_reenroll: false,
         };
         assert_eq!(
             fields(&t.validate(now())),

@@ -334,6 +334,7 @@ fn structs_without_fixtures_round_trip() {
         note: Some("rollout".into()),
         revoked: false,
         created_by: UserId(1),
+        allow_reenroll: true,
     });
     round_trip(&RejectedSample {
         seq: 4,

@@ -104,8 +104,14 @@ impl TestServer {
         &self.data_dir
     }
 
-    /// A fresh enrollment token made by the admin (valid 24 h, 1,000,000 uses).
+    /// A fresh enrollment token made by the admin (valid 24 h, 1,000,000 uses, creates new
+    /// devices only).
     pub async fn enrollment_token(&self) -> anyhow::Result<String> {
+        self.enrollment_token_with(false).await
+    }
+
+    /// Like [`Self::enrollment_token`], optionally allowed to re-enroll known hardware.
+    pub async fn enrollment_token_with(&self, allow_reenroll: bool) -> anyhow::Result<String> {
         let store = open_store(&self.config)?;
         tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
             let now = Utc::now();
@@ -119,9 +125,12 @@ impl TestServer {
                     &hash_token(&token),
                     admin.id,
                     now,
-                    now + Duration::hours(24),
-                    Some(1_000_000),
-                    Some("test"),
+                    &enrollment::NewEnrollmentToken {
+                        expires_at: now + Duration::hours(24),
+                        max_uses: Some(1_000_000),
+                        note: Some("test"),
+                        allow_reenroll,
+                    },
                 )
             })?;
             Ok(token)

@@ -286,7 +286,7 @@ async fn gzip_batches_are_accepted_and_oversize_bombs_and_garbage_are_refused() 
 #[tokio::test]
 async fn enrollment_identity_rules() {
     let s = TestServer::start().await.unwrap();
-    let token = s.enrollment_token().await.unwrap();
+    let token = s.enrollment_token_with(true).await.unwrap();
     // Same machine id: re-enrolled, same device, old token revoked.
     let (_, a) = enroll_with(&s, &token, inventory("pc-a", Some("machine-A"), None)).await;
     let a: EnrollResponse = serde_json::from_value(a).unwrap();

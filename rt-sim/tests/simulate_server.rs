@@ -40,7 +40,7 @@ fn options(server: &TestServer, token: &str, end: chrono::DateTime<Utc>) -> SimO
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulated_fleet_is_stored_as_reported_and_a_rerun_only_duplicates() {
     let server = TestServer::start().await.unwrap();
-    let token = server.enrollment_token().await.unwrap();
+    let token = server.enrollment_token_with(true).await.unwrap();
     let end = Utc::now();
 
     let first: Summary = simulate::run(options(&server, &token, end), false)

@@ -167,6 +167,10 @@ pub enum EnrollTokenCmd {
         uses: Option<u32>,
         #[arg(long)]
         note: Option<String>,
+        /// The token may also re-enroll hardware that is already a device (a reinstall); this
+        /// revokes that device's current token
+        #[arg(long)]
+        allow_reenroll: bool,
         #[arg(long)]
         json: bool,
     },

@@ -42,6 +42,12 @@ pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<i32> {
             eprintln!("rt-agent: sample kept in the queue; {message}")
         }
     }
+    if report.quarantined > 0 {
+        eprintln!(
+            "rt-agent: {} sample(s) quarantined (the server will not take them); see `rt-agent queue`",
+            report.quarantined
+        );
+    }
     // The sample is safe in the queue: collection succeeded whatever the upload did.
     Ok(0)
 }

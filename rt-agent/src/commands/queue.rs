@@ -69,6 +69,17 @@ pub fn render(st: &QueueStats) -> String {
         }
     ));
     s.push_str(&format!("damaged       {}\n", st.damaged_total));
+    s.push_str(&format!(
+        "lost          {} (in no queue file any more: deleted or unreadable)\n",
+        st.lost_total
+    ));
     s.push_str(&format!("quarantined   {}\n", st.quarantined_total));
+    s.push_str(&format!(
+        "re-sequenced  {} (conflicts re-sent under a new seq)\n",
+        st.resequenced_total
+    ));
+    if let Some(p) = &st.meta_problem {
+        s.push_str(&format!("WARNING       {p}\n"));
+    }
     s
 }

@@ -1,9 +1,10 @@
 //! `rt-agent run [--interval D] [--count N]`: the resident loop.
 //!
 //! Collect, queue, upload, sleep the interval (±10 % jitter so a fleet does not beat in step),
-//! until SIGTERM / Ctrl-C. A signal is only acted on between steps or while waiting on the
-//! network or the timer, never in the middle of writing a record; an upload in flight is
-//! abandoned safely (nothing leaves the queue before its ack).
+//! until SIGTERM / Ctrl-C. The signal handlers are installed first thing, so a signal that
+//! arrives during start-up or a collection is held and acted on at the next step: it never
+//! kills the process in the middle of writing a record. An upload in flight is abandoned safely
+//! (nothing leaves the queue before its ack). A stop by signal exits 0.
 
 use crate::agent;
 use crate::cli::{GlobalArgs, RunArgs};
@@ -13,6 +14,11 @@ use crate::upload::{SyncOptions, SyncOutcome, UploadConfig, Uploader, sync_once}
 use std::time::Duration;
 
 pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
+    let rt = agent::runtime()?;
+    let mut stop = {
+        let _in_runtime = rt.enter();
+        Box::pin(shutdown_signal()?)
+    };
     let sd = agent::state_dir(global);
     let conf = sd.require_config()?;
     let interval_s = match &args.interval {
@@ -28,15 +34,16 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
     )?;
     let up = Uploader::from_state(&sd, UploadConfig::default())?;
     let mut collector = Collector::new()?;
-    let rt = agent::runtime()?;
     eprintln!(
         "rt-agent: running, collecting every {interval_s}s into {}",
         sd.queue_dir().display()
     );
     rt.block_on(async {
-        let mut stop = Box::pin(shutdown_signal());
         let mut done = 0u64;
         loop {
+            if stop_requested(&mut stop).await {
+                break;
+            }
             let sample = agent::collect_into_queue(&sd, &mut collector, &mut queue)?;
             done += 1;
             tracing::debug!(seq = sample.seq, "collected");
@@ -70,24 +77,37 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-async fn shutdown_signal() {
+/// True when a stop signal has arrived (without waiting for one).
+async fn stop_requested(
+    stop: &mut std::pin::Pin<Box<impl std::future::Future<Output = ()>>>,
+) -> bool {
+    tokio::select! {
+        biased;
+        _ = stop.as_mut() => true,
+        _ = std::future::ready(()) => false,
+    }
+}
+
+/// Installs the SIGTERM / SIGINT handlers now (from here on those signals no longer end the
+/// process) and returns a future that completes when one arrives.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
+        use anyhow::Context;
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
+        let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::agent;
 use crate::cli::{GlobalArgs, StatusArgs};
-use crate::queue::{Queue, QueueConfig, QueueStats};
+use crate::queue::{Queue, QueueConfig, QueueStats, read_quarantine};
 use crate::state::{AgentConfig, StateDir};
 use crate::upload::UploadState;
 use chrono::{DateTime, Utc};
@@ -100,12 +100,34 @@ pub fn gather(sd: &StateDir, now: DateTime<Utc>) -> Status {
             }
         }
     }
-    if let Some(q) = &queue
-        && q.dropped_since_upload > 0
-    {
+    if let Some(q) = &queue {
+        if q.dropped_since_upload > 0 {
+            attention.push(format!(
+                "{} sample(s) dropped or lost from the queue since the last upload (queue full, \
+                 or queue files damaged or deleted); counted as gaps {:?}",
+                q.dropped_since_upload, q.gaps
+            ));
+        }
+        if let Some(p) = &q.meta_problem {
+            attention.push(format!("queue bookkeeping damaged: {p}"));
+        }
+    }
+    if upload.unresolved_conflicts > 0 {
         attention.push(format!(
-            "queue full: {} sample(s) dropped since the last upload",
-            q.dropped_since_upload
+            "{} sample(s) conflicted with other samples the server stores under the same seq and \
+             could not be re-sent (see the quarantine)",
+            upload.unresolved_conflicts
+        ));
+    }
+    let quarantine = read_quarantine(&sd.quarantine_path());
+    if let Some(last) = quarantine.last() {
+        attention.push(format!(
+            "{} sample(s) quarantined in {} (the server will not take them; last: seq {}: {}); \
+             inspect them with `rt-agent queue`, then remove the file to clear this",
+            quarantine.len(),
+            sd.quarantine_path().display(),
+            last.seq,
+            last.reason
         ));
     }
     Status {
@@ -227,14 +249,16 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<i32> {
     if let Some(q) = &st.queue {
         outln!(
             out,
-            "queue             {} sample(s), {} bytes, oldest {}, dropped {}, quarantined {}",
+            "queue             {} sample(s), {} bytes, oldest {}, dropped {}, lost {}, quarantined {}, re-sequenced {}",
             q.depth,
             q.bytes,
             q.oldest
                 .map(|d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
                 .unwrap_or_else(|| "-".into()),
             q.dropped_total,
-            q.quarantined_total
+            q.lost_total,
+            q.quarantined_total,
+            q.resequenced_total
         );
     }
     outln!(out, "scheduler         {}", st.scheduler);

@@ -1,7 +1,8 @@
 //! `rt-agent sync [--force]`: upload the queue now.
 //!
 //! Exit codes: 0 the queue is drained (or nothing was queued), 1 upload failed or is backing
-//! off (samples stay queued), 3 the server refused the device token (enroll again).
+//! off (samples stay queued), or samples were quarantined in this run (listed by
+//! `rt-agent queue`), 3 the server refused the device token (enroll again).
 
 use crate::agent;
 use crate::cli::{GlobalArgs, SyncArgs};
@@ -23,25 +24,35 @@ pub fn run(global: &GlobalArgs, args: &SyncArgs) -> anyhow::Result<i32> {
             ignore_auth_failure: args.force,
         },
     ))?;
-    let q = if report.quarantined > 0 {
-        format!(", {} quarantined", report.quarantined)
-    } else {
-        String::new()
-    };
+    let mut q = String::new();
+    if report.resequenced > 0 {
+        q.push_str(&format!(
+            ", {} re-sent under a new seq after a conflict",
+            report.resequenced
+        ));
+    }
+    if report.quarantined > 0 {
+        q.push_str(&format!(
+            ", {} quarantined (see `rt-agent queue`)",
+            report.quarantined
+        ));
+    }
+    // A quarantine is never silent: it makes the run fail.
+    let ok = if report.quarantined > 0 { 1 } else { 0 };
     match report.outcome {
         SyncOutcome::Drained => {
             println!(
                 "uploaded {} sample(s) in {} batch(es){q}; queue empty",
                 report.acked, report.batches
             );
-            Ok(0)
+            Ok(ok)
         }
         SyncOutcome::Incomplete => {
             println!(
                 "uploaded {} sample(s){q}; {} still queued (run sync again)",
                 report.acked, report.remaining
             );
-            Ok(0)
+            Ok(ok)
         }
         SyncOutcome::BackingOff { until, reason } => {
             println!(

@@ -15,6 +15,12 @@
 //! - bounded by total bytes and record age; when over, the oldest records are dropped, counted,
 //!   and the dropped seq ranges remembered (`gaps`), so the server sees the hole in `seq` and the
 //!   agent reports `dropped_since_last_upload`.
+//! - a record lost with its segment (deleted, unreadable) is found on open as a seq that
+//!   `meta.json` says was handed out but no segment holds: counted (`lost_total`) and remembered
+//!   as a gap like a drop, never silently forgotten.
+//! - the floor: `raise_next_seq` keeps new seqs above what the server already stores (its
+//!   `max_seq`), so a queue rebuilt after damage or a reinstall never reuses a stored seq.
+//! - a collection reopens the last segment for appending instead of starting a new file.
 //! - files 0600, directory 0700.
 //!
 //! Removing a record (acked, quarantined, dropped) marks it done in `meta.json`; a segment file is
@@ -99,6 +105,15 @@ pub struct Meta {
     pub damaged_total: u64,
     #[serde(default)]
     pub quarantined_total: u64,
+    /// Records handed out but found in no segment on open (segment deleted or unreadable).
+    #[serde(default)]
+    pub lost_total: u64,
+    /// Records re-sent under a new seq after the server reported a conflict.
+    #[serde(default)]
+    pub resequenced_total: u64,
+    /// Seq ranges (inclusive) jumped over by `raise_next_seq`: never handed out, so not lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<[u64; 2]>,
     /// Most recent dropped seq ranges (inclusive), oldest first, at most `MAX_GAPS`.
     #[serde(default)]
     pub gaps: Vec<[u64; 2]>,
@@ -135,9 +150,17 @@ pub struct QueueStats {
     pub dropped_since_upload: u64,
     pub damaged_total: u64,
     pub quarantined_total: u64,
+    #[serde(default)]
+    pub lost_total: u64,
+    #[serde(default)]
+    pub resequenced_total: u64,
     pub gaps: Vec<[u64; 2]>,
     pub max_bytes: u64,
     pub max_age_days: i64,
+    /// Set when `meta.json` could not be read (a read-only view then shows what the segments
+    /// hold; the next writer rebuilds the bookkeeping).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta_problem: Option<String>,
 }
 
 /// What reopening found and repaired.
@@ -145,6 +168,8 @@ pub struct QueueStats {
 pub struct Recovery {
     pub damaged_records: u64,
     pub torn_tail_bytes: u64,
+    /// Seqs handed out that no segment holds any more (inclusive ranges).
+    pub lost: Vec<[u64; 2]>,
 }
 
 /// Why records leave the queue.
@@ -154,6 +179,8 @@ pub enum Removal {
     Quarantined,
     Dropped,
     Damaged,
+    /// Moved to a new seq (the server stores another sample under the old one).
+    Resequenced,
 }
 
 pub struct Queue {
@@ -170,6 +197,7 @@ pub struct Queue {
     /// Held for the queue's lifetime (None when opened read-only): one writer at a time.
     _lock: Option<File>,
     read_only: bool,
+    meta_problem: Option<String>,
 }
 
 impl std::fmt::Debug for Queue {
@@ -217,14 +245,18 @@ impl Queue {
             Some(acquire_lock(dir, wait)?)
         };
         let meta_path = dir.join("meta.json");
+        let mut meta_problem = None;
         let meta: Meta = match fs::read(&meta_path) {
             Ok(b) => match serde_json::from_slice(&b) {
                 Ok(m) => m,
                 Err(e) if read_only => {
-                    return Err(QueueError::Meta {
-                        path: meta_path,
-                        message: e.to_string(),
-                    });
+                    // Show what the segments hold; repairing is the next writer's job.
+                    meta_problem = Some(format!(
+                        "{} is unreadable ({e}); figures come from the segments, and the next \
+                         collect or sync rebuilds it",
+                        meta_path.display()
+                    ));
+                    Meta::default()
                 }
                 Err(e) => {
                     // Unreadable bookkeeping: start over from what the segments hold. Worst
@@ -250,6 +282,7 @@ impl Queue {
             recovery: Recovery::default(),
             _lock: lock,
             read_only,
+            meta_problem,
         };
         if read_only && !dir.exists() {
             return Ok(q);
@@ -320,10 +353,108 @@ impl Queue {
         // Damage stays in its segment until the segment is deleted and is found again by every
         // open; keep the largest figure rather than adding it up once per open.
         self.meta.damaged_total = self.meta.damaged_total.max(damaged_now);
+        self.recovery.lost = self.missing_ranges();
         if !self.read_only {
+            if !self.recovery.lost.is_empty() {
+                let n: u64 = self.recovery.lost.iter().map(|[a, b]| b - a + 1).sum();
+                tracing::warn!(
+                    "queue: {n} sample(s) handed out earlier are in no segment (lost: {:?})",
+                    self.recovery.lost
+                );
+                let lost = self.recovery.lost.clone();
+                self.meta.lost_total += n;
+                self.meta.dropped_since_upload += n;
+                for r in &lost {
+                    self.meta.done.extend(r[0]..=r[1]);
+                    self.note_gap(*r);
+                }
+            }
             self.compact()?;
+            self.reopen_last_segment()?;
         }
         Ok(())
+    }
+
+    /// Seqs that the bookkeeping says were handed out and are not done, but that no segment
+    /// holds: their segment was deleted or is unreadable.
+    fn missing_ranges(&self) -> Vec<[u64; 2]> {
+        let end = self.meta.next_seq; // exclusive: the persisted high-water mark
+        let mut cursor = self.meta.head.max(1);
+        let mut out = Vec::new();
+        if cursor >= end {
+            return out;
+        }
+        for r in &self.meta.skipped {
+            if r[0] <= cursor && cursor <= r[1] {
+                cursor = r[1].saturating_add(1);
+            }
+        }
+        let known: BTreeSet<u64> = self
+            .index
+            .range(cursor..end)
+            .map(|(s, _)| *s)
+            .chain(self.meta.done.range(cursor..end).copied())
+            .collect();
+        for k in known {
+            if k < cursor {
+                continue;
+            }
+            if k > cursor {
+                out.push([cursor, k - 1]);
+            }
+            cursor = k + 1;
+        }
+        if cursor < end {
+            out.push([cursor, end - 1]);
+        }
+        // Take out what was jumped over on purpose.
+        let mut lost = Vec::new();
+        for [mut a, b] in out {
+            for sk in &self.meta.skipped {
+                if sk[1] < a || sk[0] > b {
+                    continue;
+                }
+                if sk[0] > a {
+                    lost.push([a, sk[0] - 1]);
+                }
+                a = sk[1].saturating_add(1);
+            }
+            if a <= b {
+                lost.push([a, b]);
+            }
+        }
+        lost
+    }
+
+    /// Keeps appending to the newest segment while it has room, so that a short-lived
+    /// `rt-agent collect` does not leave one file per collection.
+    fn reopen_last_segment(&mut self) -> Result<(), QueueError> {
+        let Some((&id, &len)) = self.segments.iter().next_back() else {
+            return Ok(());
+        };
+        if len >= self.cfg.segment_bytes {
+            return Ok(());
+        }
+        let path = self.dir.join(segment_name(id));
+        let f = create_private_file(&path, false).map_err(io_err(&path))?;
+        self.active = Some((id, f));
+        Ok(())
+    }
+
+    fn note_gap(&mut self, r: [u64; 2]) {
+        let pos = self.meta.gaps.partition_point(|g| g[0] < r[0]);
+        self.meta.gaps.insert(pos, r);
+        // Merge neighbours that touch or overlap.
+        let mut merged: Vec<[u64; 2]> = Vec::with_capacity(self.meta.gaps.len());
+        for g in std::mem::take(&mut self.meta.gaps) {
+            match merged.last_mut() {
+                Some(last) if last[1].saturating_add(1) >= g[0] => last[1] = last[1].max(g[1]),
+                _ => merged.push(g),
+            }
+        }
+        let excess = merged.len().saturating_sub(MAX_GAPS);
+        merged.drain(..excess);
+        self.meta.gaps = merged;
     }
 
     fn writable(&self) -> Result<(), QueueError> {
@@ -429,6 +560,35 @@ impl Queue {
         );
         self.next_seq = seq + 1;
         Ok(seq)
+    }
+
+    /// Makes sure the next seq handed out is above `floor` (the highest seq the server
+    /// stores for this device), persisting the bookkeeping when that raised it.
+    pub fn raise_next_seq(&mut self, floor: u64) -> Result<(), QueueError> {
+        let want = floor.saturating_add(1);
+        if self.next_seq < want {
+            self.writable()?;
+            self.meta.skipped.push([self.next_seq, want - 1]);
+            self.next_seq = want;
+            // Compaction moves `head` past the jump when nothing is live, and persists.
+            self.compact()?;
+        }
+        Ok(())
+    }
+
+    /// Moves a live record to a new seq at the end of the queue: the new record (whose payload
+    /// `make_payload` builds for the new seq) is durable before the old one leaves. Returns the
+    /// new seq.
+    pub fn resequence(
+        &mut self,
+        old: &QueuedRecord,
+        make_payload: impl FnOnce(u64) -> Vec<u8>,
+    ) -> Result<u64, QueueError> {
+        let at =
+            DateTime::<Utc>::from_timestamp_millis(old.collected_at_ms).unwrap_or_else(Utc::now);
+        let new = self.append_with(at, make_payload)?;
+        self.remove(&[old.seq], Removal::Resequenced)?;
+        Ok(new)
     }
 
     /// Appends a sample, assigning its seq.
@@ -562,18 +722,17 @@ impl Queue {
         match why {
             Removal::Acked => {}
             Removal::Quarantined => self.meta.quarantined_total += n,
-            Removal::Damaged => self.meta.damaged_total += n,
-            Removal::Dropped => {
-                self.meta.dropped_total += n;
+            Removal::Resequenced => self.meta.resequenced_total += n,
+            Removal::Damaged | Removal::Dropped => {
+                if why == Removal::Damaged {
+                    self.meta.damaged_total += n;
+                } else {
+                    self.meta.dropped_total += n;
+                }
                 self.meta.dropped_since_upload += n;
                 for r in rt_core::api::TelemetryAck::ranges_from(removed.iter().copied()) {
-                    match self.meta.gaps.last_mut() {
-                        Some(last) if last[1] + 1 >= r[0] => last[1] = last[1].max(r[1]),
-                        _ => self.meta.gaps.push(r),
-                    }
+                    self.note_gap(r);
                 }
-                let excess = self.meta.gaps.len().saturating_sub(MAX_GAPS);
-                self.meta.gaps.drain(..excess);
             }
         }
         if n > 0 {
@@ -602,6 +761,7 @@ impl Queue {
         done.retain(|s| *s >= head);
         self.meta.done = done;
         self.meta.head = head;
+        self.meta.skipped.retain(|r| r[1] >= head);
         self.save_meta()?;
         // Delete segments without live records (bookkeeping is durable first).
         let live: BTreeSet<u64> = self.index.values().map(|l| l.segment).collect();
@@ -650,9 +810,19 @@ impl Queue {
             dropped_since_upload: self.meta.dropped_since_upload,
             damaged_total: self.meta.damaged_total,
             quarantined_total: self.meta.quarantined_total,
+            lost_total: self.meta.lost_total
+                + self
+                    .recovery
+                    .lost
+                    .iter()
+                    .map(|[a, b]| b - a + 1)
+                    .sum::<u64>()
+                    * u64::from(self.read_only),
+            resequenced_total: self.meta.resequenced_total,
             gaps: self.meta.gaps.clone(),
             max_bytes: self.cfg.max_bytes,
             max_age_days: self.cfg.max_age.num_days(),
+            meta_problem: self.meta_problem.clone(),
         }
     }
 }

@@ -267,6 +267,120 @@ fn a_read_only_view_sees_the_queue_but_cannot_change_it() {
 }
 
 #[test]
+fn collections_share_one_segment_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    for _ in 0..5 {
+        // Each `rt-agent collect` opens the queue, appends one record and exits.
+        let mut q = Queue::open(tmp.path(), QueueConfig::default()).unwrap();
+        q.append_with(Utc::now(), |s| payload(s, 100)).unwrap();
+    }
+    assert_eq!(segment_files(tmp.path()).len(), 1);
+    let mut q = Queue::open(tmp.path(), QueueConfig::default()).unwrap();
+    let seqs: Vec<u64> = q
+        .peek(100, usize::MAX)
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn a_deleted_segment_is_counted_as_a_gap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut q = Queue::open(tmp.path(), cfg_small()).unwrap();
+    for _ in 0..40 {
+        q.append_with(Utc::now(), |s| payload(s, 200)).unwrap();
+    }
+    q.persist_high_water().unwrap();
+    drop(q);
+    let segs = segment_files(tmp.path());
+    assert!(segs.len() >= 3);
+    // The middle segment disappears (deleted by hand, or unreadable).
+    let first_of =
+        |p: &PathBuf| -> u64 { p.file_stem().unwrap().to_str().unwrap().parse().unwrap() };
+    let (a, b) = (first_of(&segs[1]), first_of(&segs[2]));
+    fs::remove_file(&segs[1]).unwrap();
+    // A read-only view already reports it.
+    let ro = Queue::open_read_only(tmp.path(), cfg_small()).unwrap();
+    assert_eq!(ro.stats().lost_total, b - a);
+    drop(ro);
+    let q = Queue::open(tmp.path(), cfg_small()).unwrap();
+    assert_eq!(q.recovery().lost, vec![[a, b - 1]]);
+    let st = q.stats();
+    assert_eq!(st.lost_total, b - a);
+    assert_eq!(
+        st.dropped_since_upload,
+        b - a,
+        "reported in the self-report"
+    );
+    assert_eq!(st.gaps, vec![[a, b - 1]]);
+    drop(q);
+    // Counted once, not on every open.
+    let q = Queue::open(tmp.path(), cfg_small()).unwrap();
+    assert_eq!(q.stats().lost_total, b - a);
+    assert!(q.recovery().lost.is_empty());
+}
+
+#[test]
+fn raising_the_floor_is_not_a_gap_and_new_seqs_start_above_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut q = Queue::open(tmp.path(), cfg_small()).unwrap();
+    q.append_with(Utc::now(), |s| payload(s, 1)).unwrap();
+    q.raise_next_seq(100).unwrap();
+    assert_eq!(q.append_with(Utc::now(), |s| payload(s, 1)).unwrap(), 101);
+    q.raise_next_seq(50).unwrap(); // never lowers
+    assert_eq!(q.next_seq(), 102);
+    drop(q);
+    let q = Queue::open(tmp.path(), cfg_small()).unwrap();
+    assert!(q.recovery().lost.is_empty(), "{:?}", q.recovery().lost);
+    assert_eq!(q.stats().lost_total, 0);
+    assert_eq!(q.seqs(), vec![1, 101]);
+    assert_eq!(q.next_seq(), 102);
+}
+
+#[test]
+fn a_resequenced_record_moves_to_the_end_with_its_new_seq() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut q = Queue::open(tmp.path(), cfg_small()).unwrap();
+    for _ in 0..3 {
+        q.append_with(Utc::now(), |s| payload(s, 5)).unwrap();
+    }
+    let first = q.peek(1, usize::MAX).unwrap().remove(0);
+    q.raise_next_seq(10).unwrap();
+    let new = q.resequence(&first, |s| payload(s, 5)).unwrap();
+    assert_eq!(new, 11);
+    assert_eq!(q.seqs(), vec![2, 3, 11]);
+    assert_eq!(q.stats().resequenced_total, 1);
+    drop(q);
+    let mut q = Queue::open(tmp.path(), cfg_small()).unwrap();
+    let recs = q.peek(10, usize::MAX).unwrap();
+    assert_eq!(recs.last().unwrap().payload, payload(11, 5));
+    assert!(q.recovery().lost.is_empty());
+}
+
+#[test]
+fn a_read_only_view_works_on_damaged_metadata() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut q = Queue::open(tmp.path(), cfg_small()).unwrap();
+    for _ in 0..3 {
+        q.append_with(Utc::now(), |s| payload(s, 5)).unwrap();
+    }
+    q.persist_high_water().unwrap();
+    drop(q);
+    fs::write(tmp.path().join("meta.json"), b"{\"next_seq\": 4, garbage").unwrap();
+    let ro = Queue::open_read_only(tmp.path(), cfg_small()).unwrap();
+    let st = ro.stats();
+    assert_eq!(st.depth, 3);
+    assert!(st.meta_problem.as_deref().unwrap().contains("meta.json"));
+    assert_eq!(
+        fs::read(tmp.path().join("meta.json")).unwrap(),
+        b"{\"next_seq\": 4, garbage",
+        "a read-only view repairs nothing"
+    );
+}
+
+#[test]
 fn unreadable_meta_is_rebuilt_from_segments() {
     let tmp = tempfile::tempdir().unwrap();
     let mut q = Queue::open(tmp.path(), cfg_small()).unwrap();

@@ -260,6 +260,15 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .then(|st, ip, b: Checked<_>| async move {
             respond(async { enroll::enroll(st, ip, b?).await }.await)
         });
+    let enroll_preview = api
+        .and(warp::path!("enroll" / "preview"))
+        .and(warp::post())
+        .and(s())
+        .and(client_ip())
+        .and(body(json_limit))
+        .then(|st, ip, b: Checked<_>| async move {
+            respond(async { enroll::preview(st, ip, b?).await }.await)
+        });
 
     let telemetry = api
         .and(warp::path!("telemetry"))
@@ -394,6 +403,8 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .or(enroll_tokens_revoke)
         .unify()
         .or(enroll_device)
+        .unify()
+        .or(enroll_preview)
         .unify()
         .or(telemetry)
         .unify()

@@ -338,6 +338,9 @@ pub struct EnrollInput {
     pub asset_tag: Option<String>,
     pub assignee: Option<String>,
     pub actor: String,
+    /// The credential may re-enroll hardware that is already a device (an admin, or an
+    /// enrollment token created with `allow_reenroll`).
+    pub may_reenroll: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -345,21 +348,34 @@ pub enum EnrollOutcome {
     Enrolled {
         device_id: i64,
         re_enrolled: bool,
+        /// The highest seq stored for the device (None: no sample yet).
+        max_seq: Option<u64>,
     },
     /// The hardware belongs to a retired device.
-    Retired {
-        device_id: i64,
-    },
+    Retired { device_id: i64 },
+    /// The hardware is a known device and the credential may not re-enroll it.
+    ReenrollNotAllowed { device_id: i64 },
 }
 
-/// Find the device this hardware already is (machine id first, then a real serial number).
+/// The form in which hardware identifiers are compared: surrounding space trimmed, ASCII case
+/// folded (SQLite's `lower` folds ASCII only, and the indexes of migration
+/// `2026-12-01-100000_reenroll_rights` are on `lower(trim(column))`).
+pub fn identity_key(s: &str) -> String {
+    s.trim().to_ascii_lowercase()
+}
+
+/// Find the device this hardware already is (machine id first, then a real serial number),
+/// comparing identifiers normalised (see [`identity_key`]), so that a changed case or padding
+/// is still the same hardware.
 pub fn find_by_identity(
     conn: &mut SqliteConnection,
     inv: &Inventory,
 ) -> Result<Option<DeviceRow>, StoreError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
     if let Some(mid) = inv.identifying_machine_id() {
         let d = devices::table
-            .filter(devices::machine_id.eq(mid))
+            .filter(sql::<Bool>("lower(trim(machine_id)) = ").bind::<Text, _>(identity_key(mid)))
             .order(devices::id.desc())
             .select(DeviceRow::as_select())
             .first(conn)
@@ -370,7 +386,9 @@ pub fn find_by_identity(
     }
     if let Some(serial) = inv.identifying_serial() {
         let d = devices::table
-            .filter(devices::serial_number.eq(serial))
+            .filter(
+                sql::<Bool>("lower(trim(serial_number)) = ").bind::<Text, _>(identity_key(serial)),
+            )
             .order(devices::id.desc())
             .select(DeviceRow::as_select())
             .first(conn)
@@ -382,8 +400,20 @@ pub fn find_by_identity(
     Ok(None)
 }
 
+/// The highest seq stored for a device (None: no sample yet, or no such device). Kept in
+/// `devices.latest_seq` by the ingest write, so retention does not lower it.
+pub fn max_seq(conn: &mut SqliteConnection, device_id: i64) -> Result<Option<u64>, StoreError> {
+    let v: Option<Option<i64>> = devices::table
+        .find(device_id)
+        .select(devices::latest_seq)
+        .first(conn)
+        .optional()?;
+    Ok(v.flatten().and_then(|s| u64::try_from(s).ok()))
+}
+
 /// Create or re-enroll the device for `input` and give it the token whose hash is
-/// `token_hash`. Runs inside the caller's transaction.
+/// `token_hash`. Runs inside the caller's transaction. Refusals (retired hardware, a
+/// re-enrollment the credential may not do) change nothing.
 pub fn enroll(
     conn: &mut SqliteConnection,
     input: &EnrollInput,
@@ -398,6 +428,11 @@ pub fn enroll(
     let (device_id, re_enrolled) = match find_by_identity(conn, inv)? {
         Some(existing) if existing.lifecycle() == LifecycleState::Retired => {
             return Ok(EnrollOutcome::Retired {
+                device_id: existing.id,
+            });
+        }
+        Some(existing) if !input.may_reenroll => {
+            return Ok(EnrollOutcome::ReenrollNotAllowed {
                 device_id: existing.id,
             });
         }
@@ -424,6 +459,15 @@ pub fn enroll(
                     .set(devices::assignee.eq(&input.assignee))
                     .execute(conn)?;
             }
+            let matched_by = if machine_id
+                .as_deref()
+                .zip(existing.machine_id.as_deref())
+                .is_some_and(|(a, b)| identity_key(a) == identity_key(b))
+            {
+                "machine_id"
+            } else {
+                "serial_number"
+            };
             events::record(
                 conn,
                 existing.id,
@@ -436,9 +480,28 @@ pub fn enroll(
                 ),
                 Some(&serde_json::json!({
                     "hostname": inv.hostname,
-                    "matched_by": if machine_id.is_some() && existing.machine_id == machine_id { "machine_id" } else { "serial_number" },
+                    "matched_by": matched_by,
                 })),
             )?;
+            // The name typed at re-enrollment (the wizard shows the current one first) is
+            // applied like an admin's rename.
+            if let Some(name) = input.device_name.as_ref().filter(|n| **n != existing.name) {
+                diesel::update(devices::table.find(existing.id))
+                    .set(devices::name.eq(name))
+                    .execute(conn)?;
+                events::record(
+                    conn,
+                    existing.id,
+                    now,
+                    EventKind::Renamed,
+                    &input.actor,
+                    &format!(
+                        "renamed from {:?} to {:?} at re-enrollment",
+                        existing.name, name
+                    ),
+                    Some(&serde_json::json!({"from": existing.name, "to": name})),
+                )?;
+            }
             (existing.id, true)
         }
         None => {
@@ -485,6 +548,7 @@ pub fn enroll(
     Ok(EnrollOutcome::Enrolled {
         device_id,
         re_enrolled,
+        max_seq: max_seq(conn, device_id)?,
     })
 }
 

@@ -20,6 +20,8 @@ pub struct EnrollmentTokenRow {
     pub uses: i64,
     pub note: Option<String>,
     pub revoked: bool,
+    /// May re-enroll hardware that is already a device (see DESIGN §4 "Device identity").
+    pub allow_reenroll: bool,
 }
 
 impl EnrollmentTokenRow {
@@ -33,8 +35,18 @@ impl EnrollmentTokenRow {
             note: self.note.clone(),
             revoked: self.revoked,
             created_by: UserId(self.created_by),
+            allow_reenroll: self.allow_reenroll,
         }
     }
+}
+
+/// What an admin asks for when creating an enrollment token.
+#[derive(Debug, Clone)]
+pub struct NewEnrollmentToken<'a> {
+    pub expires_at: DateTime<Utc>,
+    pub max_uses: Option<u32>,
+    pub note: Option<&'a str>,
+    pub allow_reenroll: bool,
 }
 
 pub fn create(
@@ -42,20 +54,19 @@ pub fn create(
     token_hash: &str,
     created_by: i64,
     now: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-    max_uses: Option<u32>,
-    note: Option<&str>,
+    new: &NewEnrollmentToken<'_>,
 ) -> Result<EnrollmentTokenRow, StoreError> {
     Ok(diesel::insert_into(enrollment_tokens::table)
         .values((
             enrollment_tokens::token_hash.eq(token_hash),
             enrollment_tokens::created_by.eq(created_by),
             enrollment_tokens::created_at.eq(to_ms(now)),
-            enrollment_tokens::expires_at.eq(to_ms(expires_at)),
-            enrollment_tokens::max_uses.eq(max_uses.map(i64::from)),
+            enrollment_tokens::expires_at.eq(to_ms(new.expires_at)),
+            enrollment_tokens::max_uses.eq(new.max_uses.map(i64::from)),
             enrollment_tokens::uses.eq(0),
-            enrollment_tokens::note.eq(note),
+            enrollment_tokens::note.eq(new.note),
             enrollment_tokens::revoked.eq(false),
+            enrollment_tokens::allow_reenroll.eq(new.allow_reenroll),
         ))
         .returning(EnrollmentTokenRow::as_returning())
         .get_result(conn)?)
@@ -104,9 +115,8 @@ impl TokenProblem {
     }
 }
 
-/// Check and consume one use of an enrollment token. Must run inside the enrollment transaction
-/// so that a failed enrollment does not use up the token.
-pub fn consume(
+/// Check that an enrollment token is usable now, without using it (an enrollment dry run).
+pub fn check(
     conn: &mut SqliteConnection,
     token_hash: &str,
     now: DateTime<Utc>,
@@ -128,6 +138,20 @@ pub fn consume(
     if row.max_uses.is_some_and(|m| row.uses >= m) {
         return Ok(Err(TokenProblem::UsedUp));
     }
+    Ok(Ok(row))
+}
+
+/// Check and consume one use of an enrollment token. Must run inside the enrollment transaction
+/// so that a failed enrollment does not use up the token.
+pub fn consume(
+    conn: &mut SqliteConnection,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<EnrollmentTokenRow, TokenProblem>, StoreError> {
+    let row = match check(conn, token_hash, now)? {
+        Ok(row) => row,
+        Err(p) => return Ok(Err(p)),
+    };
     diesel::update(enrollment_tokens::table.find(row.id))
         .set(enrollment_tokens::uses.eq(enrollment_tokens::uses + 1))
         .execute(conn)?;

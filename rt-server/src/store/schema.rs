@@ -38,6 +38,7 @@ diesel::table! {
         uses -> BigInt,
         note -> Nullable<Text>,
         revoked -> Bool,
+        allow_reenroll -> Bool,
     }
 }
 

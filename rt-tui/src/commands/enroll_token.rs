@@ -1,4 +1,4 @@
-//! `rt-tui enroll-token create [--expires 24h] [--uses N]` (admin). The token goes to stdout
+//! `rt-tui enroll-token create [--expires 24h] [--uses N] [--allow-reenroll]` (admin). The token goes to stdout
 //! (once: the server keeps only its hash); the explanation to stderr.
 
 use crate::cli::EnrollTokenCmd;
@@ -10,6 +10,7 @@ pub async fn run(ctx: &Ctx, cmd: &EnrollTokenCmd) -> anyhow::Result<()> {
         expires,
         uses,
         note,
+        allow_reenroll,
         json,
     } = cmd;
     let hours = u32::try_from(expires.as_secs().div_ceil(3600).max(1))
@@ -20,12 +21,13 @@ pub async fn run(ctx: &Ctx, cmd: &EnrollTokenCmd) -> anyhow::Result<()> {
             expires_in_hours: Some(hours),
             max_uses: *uses,
             note: note.clone(),
+            allow_reenroll: *allow_reenroll,
         })
         .await?;
     if *json {
         println!(
             "{}",
-            serde_json::json!({"id": t.id, "token": t.token, "expires_at": t.expires_at, "max_uses": t.max_uses})
+            serde_json::json!({"id": t.id, "token": t.token, "expires_at": t.expires_at, "max_uses": t.max_uses, "allow_reenroll": t.allow_reenroll})
         );
     } else {
         println!("{}", t.token);
@@ -35,7 +37,12 @@ pub async fn run(ctx: &Ctx, cmd: &EnrollTokenCmd) -> anyhow::Result<()> {
             t.expires_at.format("%Y-%m-%d %H:%M UTC"),
             t.max_uses
                 .map(|n| format!(", {n} uses"))
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                + if t.allow_reenroll {
+                    ", may re-enroll known hardware"
+                } else {
+                    ""
+                },
             client.base().as_str().trim_end_matches('/'),
         );
     }

@@ -397,6 +397,11 @@ where
             "telemetry conflicts"
         );
     }
+    // Sequence continuity (DESIGN §4): the agent numbers new samples above this.
+    let max_seq = state
+        .store
+        .run(move |c| crate::store::devices::max_seq(c, device_id).map_err(ApiError::from))
+        .await?;
     Ok(json(
         &TelemetryAck {
             accepted: outcome.accepted.len() as u64,
@@ -404,6 +409,8 @@ where
             conflicts: outcome.conflicts.len() as u64,
             rejected: decoded.rejected,
             ack,
+            conflicted: TelemetryAck::ranges_from(outcome.conflicts.iter().copied()),
+            max_seq,
         },
         StatusCode::OK,
     ))
