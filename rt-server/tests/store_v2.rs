@@ -130,3 +130,176 @@ async fn v1_database_upgrades_in_place_losslessly() {
     assert_eq!(got, want);
     s.stop().await;
 }
+
+mod rollup_reference {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+    use proptest::prelude::*;
+    use rt_core::health::HealthPolicy;
+    use rt_server::store::rollups::{self, Bucket, Point};
+    use rt_server::store::samples::{PreparedSample, Strings};
+
+    /// (minutes after the start, cpu, disk, temp, battery health, rx counter)
+    type Spec = (i64, f64, Option<f64>, Option<f64>, Option<f64>, u64);
+
+    fn make(seq: u64, spec: &Spec, conflict: bool) -> PreparedSample {
+        let start = Utc
+            .with_ymd_and_hms(2026, 11, 20, 23, 58, 0)
+            .single()
+            .expect("time");
+        let mut s = Sample::example(seq, start + Duration::minutes(spec.0));
+        s.cpu.usage_pct = spec.1 + if conflict { 1.0 } else { 0.0 };
+        match spec.2 {
+            Some(pct) => {
+                for d in s.disks.iter_mut() {
+                    d.available_bytes = (d.total_bytes as f64 * (1.0 - pct / 100.0)) as u64;
+                }
+            }
+            None => s.disks.clear(),
+        }
+        s.thermal.retain(|_| spec.3.is_some());
+        for t in s.thermal.iter_mut() {
+            t.temperature_c = spec.3.unwrap_or(0.0);
+        }
+        for d in s.disks.iter_mut() {
+            if let Some(sm) = d.smart.as_mut() {
+                sm.temperature_c = None;
+            }
+        }
+        match (&mut s.battery, spec.4) {
+            (Some(b), Some(h)) => b.health_pct = Some(h),
+            (b, None) => *b = None,
+            _ => {}
+        }
+        if let Some(n) = s.network.as_mut() {
+            for (i, iface) in n.interfaces.iter_mut().enumerate() {
+                iface.rx_bytes = spec.5 + i as u64;
+            }
+        }
+        PreparedSample::from_sample(&s).expect("prepared")
+    }
+
+    fn close(a: Option<f64>, b: Option<f64>) -> bool {
+        match (a, b) {
+            (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+
+    fn same(a: &Bucket, b: &Bucket) -> bool {
+        let st = |x: &rollups::Stat, y: &rollups::Stat| {
+            x.n == y.n && close(x.sum, y.sum) && x.min == y.min && x.max == y.max
+        };
+        a.n == b.n
+            && a.t_min == b.t_min
+            && a.t_max == b.t_max
+            && st(&a.cpu, &b.cpu)
+            && st(&a.mem, &b.mem)
+            && st(&a.disk, &b.disk)
+            && st(&a.temp, &b.temp)
+            && st(&a.bat, &b.bat)
+            && (a.rx_min, a.rx_max, a.tx_min, a.tx_max) == (b.rx_min, b.rx_max, b.tx_min, b.tx_max)
+    }
+
+    fn spec() -> impl Strategy<Value = Spec> {
+        (
+            0i64..(6 * 24 * 60),
+            (0u32..1000).prop_map(|v| f64::from(v) / 10.0),
+            proptest::option::of((10u32..990).prop_map(|v| f64::from(v) / 10.0)),
+            proptest::option::of((300u32..900).prop_map(|v| f64::from(v) / 10.0)),
+            proptest::option::of((500u32..1000).prop_map(|v| f64::from(v) / 10.0)),
+            0u64..1 << 40,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Random arrival orders, re-sent duplicates, conflicts and late backlogs: every tier
+        /// equals the buckets computed from the raw rows that ended up stored.
+        #[test]
+        fn rollups_equal_a_reference_from_raw_rows(
+            specs in proptest::collection::vec(spec(), 1..80),
+            order in any::<u64>(),
+            batch in 1usize..30,
+            resend in proptest::collection::vec((any::<u16>(), any::<bool>()), 0..20),
+        ) {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let store = Store::open(&dir.path().join("rt.db").to_string_lossy()).expect("open");
+            let mut c = store.connect().expect("connect");
+            diesel::sql_query(
+                "INSERT INTO devices (id, name, hostname, lifecycle_state, os_name, inventory_json, enrolled_at) \
+                 VALUES (7, 'd', 'd', 'deployed', 'linux', '{}', 0)",
+            )
+            .execute(&mut c)
+            .expect("device");
+            // Arrival: seqs shuffled deterministically, then duplicates/conflicts appended.
+            let mut arrivals: Vec<PreparedSample> = specs
+                .iter()
+                .enumerate()
+                .map(|(i, sp)| make(i as u64 + 1, sp, false))
+                .collect();
+            let mut x = order | 1;
+            for i in (1..arrivals.len()).rev() {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                arrivals.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            for (k, conflict) in &resend {
+                let i = usize::from(*k) % specs.len();
+                arrivals.push(make(i as u64 + 1, &specs[i], *conflict));
+            }
+            let mut strings = Strings::default();
+            let policy = HealthPolicy::default();
+            for b in arrivals.chunks(batch) {
+                c.immediate_transaction(|c| {
+                    samples::ingest(c, &mut strings, 7, b, &policy, Utc::now())
+                })
+                .expect("ingest");
+            }
+            // Reference from the raw rows as stored.
+            #[derive(QueryableByName)]
+            struct Raw {
+                #[diesel(sql_type = BigInt)] collected_at: i64,
+                #[diesel(sql_type = diesel::sql_types::Double)] cpu_pct: f64,
+                #[diesel(sql_type = diesel::sql_types::Double)] mem_pct: f64,
+                #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)] disk_max_pct: Option<f64>,
+                #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)] temp_max_c: Option<f64>,
+                #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)] battery_health_pct: Option<f64>,
+                #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)] net_rx_bytes: Option<i64>,
+                #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)] net_tx_bytes: Option<i64>,
+            }
+            let raw: Vec<Raw> = diesel::sql_query(
+                "SELECT collected_at, cpu_pct, mem_pct, disk_max_pct, temp_max_c, battery_health_pct, \
+                 net_rx_bytes, net_tx_bytes FROM samples WHERE device_id = 7",
+            )
+            .load(&mut c)
+            .expect("raw");
+            prop_assert_eq!(raw.len(), specs.len());
+            let points: Vec<Point> = raw
+                .iter()
+                .map(|r| Point {
+                    collected_at: r.collected_at,
+                    cpu: r.cpu_pct,
+                    mem: r.mem_pct,
+                    disk: r.disk_max_pct,
+                    temp: r.temp_max_c,
+                    bat: r.battery_health_pct,
+                    rx: r.net_rx_bytes,
+                    tx: r.net_tx_bytes,
+                })
+                .collect();
+            for (table, width) in rollups::TIERS {
+                let want = rollups::bucketize(&points, width);
+                let got = rollups::stored(&mut c, table, 7).expect("stored");
+                prop_assert_eq!(
+                    want.keys().collect::<Vec<_>>(),
+                    got.keys().collect::<Vec<_>>(),
+                    "{} bucket starts", table
+                );
+                for (t, w) in &want {
+                    prop_assert!(same(w, &got[t]), "{} bucket {}: want {:?} got {:?}", table, t, w, got[t]);
+                }
+            }
+        }
+    }
+}

@@ -90,7 +90,7 @@ impl<I: Intern> W<'_, I> {
         }
     }
     fn bytes(&mut self, v: u64) {
-        if v % 1024 == 0 {
+        if v.is_multiple_of(1024) {
             self.u((v / 1024) << 1);
         } else if v < (1 << 63) - 1 {
             self.u((v << 1) | 1);

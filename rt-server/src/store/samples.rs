@@ -2,7 +2,7 @@
 //! metrics endpoint and forecasts, export chunks and retention.
 
 use super::schema::{devices, sample_strings, samples};
-use super::{StoreError, codec, events, from_ms, to_ms};
+use super::{StoreError, codec, events, from_ms, rollups, to_ms};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Nullable};
@@ -49,6 +49,20 @@ pub fn sample_hash(canonical_json: &str) -> Vec<u8> {
 }
 
 impl PreparedSample {
+    /// What this sample adds to the rollup tiers.
+    pub fn rollup_point(&self) -> rollups::Point {
+        rollups::Point {
+            collected_at: self.collected_at,
+            cpu: self.cpu_pct,
+            mem: self.mem_pct,
+            disk: self.disk_max_pct,
+            temp: self.temp_max_c,
+            bat: self.battery_health_pct,
+            rx: self.net_rx_bytes,
+            tx: self.net_tx_bytes,
+        }
+    }
+
     /// None when the sequence number does not fit the database (> i64::MAX).
     pub fn from_sample(s: &Sample) -> Option<PreparedSample> {
         let seq = i64::try_from(s.seq).ok()?;
@@ -223,6 +237,7 @@ pub fn ingest(
     let mut out = IngestOutcome::default();
     let mut newest: Option<&PreparedSample> = None;
     let mut accepted_cpu: Vec<(i64, f64)> = Vec::new();
+    let mut stored: Vec<rollups::Point> = Vec::new();
     for s in batch {
         let detail = strings.encode(conn, &s.sample)?;
         let inserted = diesel::insert_into(samples::table)
@@ -248,6 +263,7 @@ pub fn ingest(
         if inserted == 1 {
             out.accepted.push(seq);
             accepted_cpu.push((s.seq, s.cpu_pct));
+            stored.push(s.rollup_point());
             if newest.is_none_or(|n| s.seq > n.seq) {
                 newest = Some(s);
             }
@@ -263,6 +279,9 @@ pub fn ingest(
             out.conflicts.push(seq);
         }
     }
+
+    // Only newly stored rows feed the rollups: duplicates add nothing, backlogs their buckets.
+    rollups::add(conn, device_id, &stored)?;
 
     let dev: (Option<i64>, String) = devices::table
         .find(device_id)
@@ -451,27 +470,52 @@ pub fn metric_points(
         }
         Some(secs) => {
             let width = secs * 1000;
-            let rows: Vec<BucketRow> = diesel::sql_query(
-                "SELECT (collected_at / ?) * ? AS t, COUNT(*) AS n, \
-                 AVG(cpu_pct) AS cpu_avg, MAX(cpu_pct) AS cpu_max, \
-                 AVG(mem_pct) AS mem_avg, MAX(mem_pct) AS mem_max, \
-                 AVG(disk_max_pct) AS disk_avg, MAX(disk_max_pct) AS disk_max, \
-                 AVG(temp_max_c) AS temp_avg, MAX(temp_max_c) AS temp_max, \
-                 AVG(battery_health_pct) AS bat_avg, \
-                 MIN(net_rx_bytes) AS rx_min, MAX(net_rx_bytes) AS rx_max, \
-                 MIN(net_tx_bytes) AS tx_min, MAX(net_tx_bytes) AS tx_max, \
-                 MIN(collected_at) AS t_min, MAX(collected_at) AS t_max \
-                 FROM samples WHERE device_id = ? AND collected_at >= ? AND collected_at < ? \
-                 GROUP BY collected_at / ? ORDER BY t LIMIT ?",
-            )
-            .bind::<BigInt, _>(width)
-            .bind::<BigInt, _>(width)
-            .bind::<BigInt, _>(device_id)
-            .bind::<BigInt, _>(from_ms_)
-            .bind::<BigInt, _>(to_ms_)
-            .bind::<BigInt, _>(width)
-            .bind::<BigInt, _>(cap + 1)
-            .load(conn)?;
+            let rows: Vec<BucketRow> = match rollups::tier_for(width) {
+                // The coarsest rollup tier that gives the points; buckets that start in
+                // [from, to) after aligning `from` down to the requested width.
+                Some((table, _)) => diesel::sql_query(format!(
+                    "SELECT (t / ?) * ? AS t, SUM(n) AS n, \
+                     SUM(cpu_sum) / SUM(n) AS cpu_avg, MAX(cpu_max) AS cpu_max, \
+                     SUM(mem_sum) / SUM(n) AS mem_avg, MAX(mem_max) AS mem_max, \
+                     SUM(disk_sum) / NULLIF(SUM(disk_n), 0) AS disk_avg, MAX(disk_max) AS disk_max, \
+                     SUM(temp_sum) / NULLIF(SUM(temp_n), 0) AS temp_avg, MAX(temp_max) AS temp_max, \
+                     SUM(bat_sum) / NULLIF(SUM(bat_n), 0) AS bat_avg, \
+                     MIN(rx_min) AS rx_min, MAX(rx_max) AS rx_max, \
+                     MIN(tx_min) AS tx_min, MAX(tx_max) AS tx_max, \
+                     MIN(t_min) AS t_min, MAX(t_max) AS t_max \
+                     FROM {table} WHERE device_id = ? AND t >= ? AND t < ? \
+                     GROUP BY t / ? ORDER BY 1 LIMIT ?"
+                ))
+                .bind::<BigInt, _>(width)
+                .bind::<BigInt, _>(width)
+                .bind::<BigInt, _>(device_id)
+                .bind::<BigInt, _>(from_ms_.div_euclid(width) * width)
+                .bind::<BigInt, _>(to_ms_)
+                .bind::<BigInt, _>(width)
+                .bind::<BigInt, _>(cap + 1)
+                .load(conn)?,
+                None => diesel::sql_query(
+                    "SELECT (collected_at / ?) * ? AS t, COUNT(*) AS n, \
+                     AVG(cpu_pct) AS cpu_avg, MAX(cpu_pct) AS cpu_max, \
+                     AVG(mem_pct) AS mem_avg, MAX(mem_pct) AS mem_max, \
+                     AVG(disk_max_pct) AS disk_avg, MAX(disk_max_pct) AS disk_max, \
+                     AVG(temp_max_c) AS temp_avg, MAX(temp_max_c) AS temp_max, \
+                     AVG(battery_health_pct) AS bat_avg, \
+                     MIN(net_rx_bytes) AS rx_min, MAX(net_rx_bytes) AS rx_max, \
+                     MIN(net_tx_bytes) AS tx_min, MAX(net_tx_bytes) AS tx_max, \
+                     MIN(collected_at) AS t_min, MAX(collected_at) AS t_max \
+                     FROM samples WHERE device_id = ? AND collected_at >= ? AND collected_at < ? \
+                     GROUP BY collected_at / ? ORDER BY t LIMIT ?",
+                )
+                .bind::<BigInt, _>(width)
+                .bind::<BigInt, _>(width)
+                .bind::<BigInt, _>(device_id)
+                .bind::<BigInt, _>(from_ms_)
+                .bind::<BigInt, _>(to_ms_)
+                .bind::<BigInt, _>(width)
+                .bind::<BigInt, _>(cap + 1)
+                .load(conn)?,
+            };
             let truncated = rows.len() as i64 > cap;
             // Counter rates: from the previous bucket's last reading to this bucket's last one,
             // so a bucket holding a single sample (5 m samples in 5 m buckets) still has a rate;

@@ -3,9 +3,9 @@
 //! migrations, in batches that each commit what they converted and delete it from
 //! `samples_v1`, so an interrupted start resumes where it stopped.
 
-use super::StoreError;
 use super::samples::{PreparedSample, Strings};
 use super::schema::{samples, store_tasks};
+use super::{StoreError, rollups};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -61,6 +61,8 @@ fn convert_samples_v1(conn: &mut SqliteConnection) -> Result<(), StoreError> {
             let Some(last) = rows.last().map(|r| r.id) else {
                 return Ok::<_, StoreError>(0);
             };
+            let mut points: std::collections::HashMap<i64, Vec<rollups::Point>> =
+                std::collections::HashMap::new();
             for r in &rows {
                 let s: Sample = serde_json::from_str(&r.payload).map_err(|e| {
                     StoreError::Corrupt(format!("v1 sample row {} is not readable: {e}", r.id))
@@ -88,6 +90,14 @@ fn convert_samples_v1(conn: &mut SqliteConnection) -> Result<(), StoreError> {
                         samples::hash.eq(&p.hash),
                     ))
                     .execute(c)?;
+                points
+                    .entry(r.device_id)
+                    .or_default()
+                    .push(p.rollup_point());
+            }
+            // The rollup migration ran before this conversion (on an empty table): roll up here.
+            for (device_id, pts) in &points {
+                rollups::add(c, *device_id, pts)?;
             }
             diesel::sql_query("DELETE FROM samples_v1 WHERE id <= ?")
                 .bind::<BigInt, _>(last)
