@@ -372,6 +372,13 @@ pub struct DeviceSummary {
     pub cpu_recent: Vec<f64>,
     pub os_name: String,
     pub enrolled_at: DateTime<Utc>,
+    /// Hardware serial number from the inventory (console free-text filter), when the server
+    /// sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<String>,
+    /// Hardware model from the inventory (console `model:` filter), when the server sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 /// One page of a list endpoint.

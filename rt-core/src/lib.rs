@@ -4,6 +4,7 @@
 //! export columns. No async runtime, no HTTP, no database, no filesystem or network access, so
 //! that every rule here is tested fast and the three binaries agree by construction.
 
+pub mod alert;
 pub mod api;
 #[cfg(feature = "credstore")]
 pub mod credstore;

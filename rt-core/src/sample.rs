@@ -85,6 +85,49 @@ pub struct SmartStats {
     /// NVMe "percentage used" endurance estimate (may exceed 100 on worn drives).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percentage_used: Option<f64>,
+    // Fields below were added for the alert rules (rt-core `alert`). All optional: agents
+    // before them send none, and servers before them ignore them.
+    /// How smartctl talked to the drive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<SmartProtocol>,
+    /// ATA attribute 187 Reported_Uncorrect (raw).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_uncorrect: Option<u64>,
+    /// ATA attribute 188 Command_Timeout (raw; Seagate packs three counters into it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_timeouts: Option<u64>,
+    /// ATA attribute 197 Current_Pending_Sector (raw).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_sectors: Option<u64>,
+    /// ATA attribute 198 Offline_Uncorrectable (raw).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_uncorrectable: Option<u64>,
+    /// NVMe critical warning bits (0: none; bit 0 spare low, 1 temperature, 2 reliability
+    /// degraded, 3 read-only, 4 volatile backup failed, 5 persistent memory read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub critical_warning: Option<u8>,
+    /// NVMe available spare, percent of the factory spare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_spare_pct: Option<f64>,
+    /// NVMe available-spare threshold set by the vendor, percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_spare_threshold_pct: Option<f64>,
+    /// The drive's own critical temperature: NVMe critical composite temperature threshold
+    /// (CCTEMP), SCSI drive trip temperature, ATA SCT maximum operating limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature_critical_c: Option<f64>,
+}
+
+/// Transport of a SMART report, as smartctl's `device.protocol` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmartProtocol {
+    Ata,
+    Nvme,
+    Scsi,
+    /// A protocol this version does not know (sent by a newer agent).
+    #[serde(other)]
+    Other,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -388,6 +388,15 @@ impl Checker<'_> {
                             MAX_SMART_PERCENTAGE_USED,
                         );
                     }
+                    if let Some(a) = sm.available_spare_pct {
+                        self.pct(|| join(&dp, "smart.available_spare_pct"), a);
+                    }
+                    if let Some(a) = sm.available_spare_threshold_pct {
+                        self.pct(|| join(&dp, "smart.available_spare_threshold_pct"), a);
+                    }
+                    if let Some(t) = sm.temperature_critical_c {
+                        self.temp(|| join(&dp, "smart.temperature_critical_c"), t);
+                    }
                 }
             }
         }

@@ -10,7 +10,7 @@ use rt_core::api::*;
 use rt_core::forecast::{ForecastRule, Trend};
 use rt_core::health::HealthPolicy;
 use rt_core::lifecycle::LifecycleState;
-use rt_core::sample::{BatteryState, Sample};
+use rt_core::sample::{BatteryState, Sample, SmartProtocol};
 use rt_core::validate::{Problem, Validate};
 use rt_core::{
     ApiTokenId, DeviceId, EnrollmentTokenId, ErrorBody, EventId, Inventory, Role, UserId,
@@ -53,6 +53,7 @@ macro_rules! fixture {
 const TESTED: &[&str] = &[
     "sample_full.json",
     "sample_desktop_minimal.json",
+    "sample_smart_counters.json",
     "telemetry_batch.json",
     "telemetry_ack.json",
     "enroll_request.json",
@@ -104,6 +105,28 @@ fn full_sample_has_every_group_and_is_valid() {
     assert!((m.disk_max_pct.unwrap() - 80.0).abs() < 0.01);
     assert_eq!(m.temp_max_c, Some(62.0));
     assert_eq!(m.battery_health_pct, Some(87.5));
+}
+
+#[test]
+fn smart_counters_sample_carries_ata_and_scsi_fields() {
+    let (n, j) = fixture!("sample_smart_counters.json");
+    let s: Sample = golden(n, j);
+    let ata = s.disks[0].smart.as_ref().unwrap();
+    assert_eq!(ata.protocol, Some(SmartProtocol::Ata));
+    assert_eq!(
+        (
+            ata.reallocated_sectors,
+            ata.reported_uncorrect,
+            ata.command_timeouts,
+            ata.pending_sectors,
+            ata.offline_uncorrectable
+        ),
+        (Some(8), Some(3), Some(4_295_032_833), Some(16), Some(16))
+    );
+    let sas = s.disks[1].smart.as_ref().unwrap();
+    assert_eq!(sas.protocol, Some(SmartProtocol::Scsi));
+    assert_eq!(sas.temperature_critical_c, Some(68.0));
+    assert_eq!(s.validate(now()), vec![]);
 }
 
 #[test]

@@ -1,10 +1,13 @@
-//! Secrets: token generation and hashing, argon2id passwords, and login throttling.
+//! Secrets: token generation and hashing, argon2id passwords, login throttling, and the one
+//! password check used by login and enrollment ([`Passwords::check`]).
 //!
 //! Tokens are 32 random bytes, base64url without padding, behind a prefix that names their
 //! kind (`rts_` session, `rta_` API, `rtd_` device, `rte_` enrollment) so a leaked token is
 //! recognisable and routed to the right table without a guess. Only the SHA-256 of a token is
 //! stored; the token itself is shown once.
 
+use crate::store::users::{self, UserRow};
+use crate::store::{Store, StoreError};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
@@ -12,8 +15,10 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
 /// What a bearer token is, judged by its prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +85,8 @@ pub enum PasswordError {
     TooLong,
     #[error("password hashing failed")]
     Hash,
+    #[error("the server is busy hashing passwords; retry shortly")]
+    Busy,
 }
 
 /// Check the password policy.
@@ -119,12 +126,133 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     }
 }
 
-/// Spend the time of one verification when the user does not exist, so that response times do
-/// not tell which user names exist.
-pub fn verify_dummy(password: &str) {
-    static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    if let Some(h) = DUMMY.get_or_init(|| hash_password("dummy-password-never-matches").ok()) {
-        let _ = verify_password(password, h);
+/// A PHC hash with the default argon2id parameters of [`hash_password`] whose password is
+/// unknown: verified against when the account does not exist, so that an unknown user name
+/// costs exactly the argon2 work of a real one.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$bd28Y+YWLpSxZExedPCJMA$DzpU4ctHNOQrd99nKeDNb8TOrbTD3xpN/z7x3nI4QZo";
+
+/// How many argon2 computations run at once. Each needs ~19 MiB and a core for ~50 ms; more in
+/// parallel only adds memory, not throughput, on a small server.
+pub const HASHING_CONCURRENCY: usize = 2;
+/// How long a password check waits for a hashing slot before answering 503.
+const HASHING_WAIT: Duration = Duration::from_secs(10);
+
+/// Why a password check did not yield an account.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// This client address or user name has used up its failed attempts; seconds to wait.
+    #[error("too many failed logins; try again in {0} s")]
+    Throttled(u64),
+    /// Unknown user, disabled account or wrong password (deliberately not told apart).
+    #[error("invalid user name or password")]
+    Invalid,
+    /// Every hashing slot stayed busy for [`HASHING_WAIT`].
+    #[error("the server is busy checking passwords; retry shortly")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The one password path: per-address and per-name throttling reserved before any work, and
+/// argon2 (verification and hashing) bounded by a small semaphore. Login and enrollment with
+/// user credentials both call [`Passwords::check`].
+#[derive(Debug)]
+pub struct Passwords {
+    throttle: LoginThrottle,
+    hashing: Arc<Semaphore>,
+    verifications: AtomicU64,
+}
+
+impl Default for Passwords {
+    fn default() -> Self {
+        Passwords::new(LoginThrottle::default(), HASHING_CONCURRENCY)
+    }
+}
+
+impl Passwords {
+    pub fn new(throttle: LoginThrottle, hashing_slots: usize) -> Self {
+        Passwords {
+            throttle,
+            hashing: Arc::new(Semaphore::new(hashing_slots.max(1))),
+            verifications: AtomicU64::new(0),
+        }
+    }
+
+    /// The account `username` if `password` is its password and it is enabled.
+    ///
+    /// A throttle slot is taken first (so parallel attempts cannot exceed the limit); a wrong
+    /// answer keeps it, a success gives it back. Unknown, disabled and wrong-password accounts
+    /// all cost exactly one argon2 verification, so neither timing nor the answer tells them
+    /// apart.
+    pub async fn check(
+        &self,
+        store: &Store,
+        addr: Option<IpAddr>,
+        username: &str,
+        password: &str,
+    ) -> Result<UserRow, CheckError> {
+        self.throttle
+            .reserve(addr, username)
+            .map_err(CheckError::Throttled)?;
+        let outcome = self.check_reserved(store, username, password).await;
+        match &outcome {
+            Ok(_) => self.throttle.succeeded(addr, username),
+            Err(CheckError::Invalid) => {}
+            Err(_) => self.throttle.release(addr, username),
+        }
+        outcome
+    }
+
+    async fn check_reserved(
+        &self,
+        store: &Store,
+        username: &str,
+        password: &str,
+    ) -> Result<UserRow, CheckError> {
+        let name = username.to_string();
+        let user = store.run(move |c| users::find_by_name(c, &name)).await?;
+        let permit = self.hashing_slot().await?;
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        let password = password.to_string();
+        let (user, matched) = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let phc = user
+                .as_ref()
+                .map_or(DUMMY_HASH, |u| u.password_hash.as_str());
+            let matched = verify_password(&password, phc);
+            (user, matched)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        match user {
+            Some(u) if matched && !u.disabled => Ok(u),
+            _ => Err(CheckError::Invalid),
+        }
+    }
+
+    /// argon2id hash of a new password (policy checked), inside a hashing slot.
+    pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        check_password_policy(password)?;
+        let permit = self.hashing_slot().await.map_err(|_| PasswordError::Busy)?;
+        let password = password.to_string();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            hash_password(&password)
+        })
+        .await
+        .map_err(|_| PasswordError::Hash)?
+    }
+
+    async fn hashing_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, CheckError> {
+        match tokio::time::timeout(HASHING_WAIT, self.hashing.clone().acquire_owned()).await {
+            Ok(Ok(p)) => Ok(p),
+            _ => Err(CheckError::Busy),
+        }
+    }
+
+    /// argon2 verifications done so far (one per check that passed the throttle).
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 }
 
@@ -162,43 +290,63 @@ impl LoginThrottle {
         )
     }
 
-    /// Seconds to wait when this client or this user name is locked out right now.
-    pub fn check(&self, addr: Option<IpAddr>, username: &str) -> Option<u64> {
+    /// Take one attempt for this client address and this user name, or say how many seconds
+    /// to wait when either has no attempts left. The attempt counts as a failure until
+    /// [`succeeded`](Self::succeeded) or [`release`](Self::release) gives it back, so attempts
+    /// running in parallel cannot exceed the limit.
+    pub fn reserve(&self, addr: Option<IpAddr>, username: &str) -> Result<(), u64> {
         let (ka, ku) = Self::keys(addr, username);
         let now = Instant::now();
-        let map = self.failures.lock().ok()?;
-        let blocked = |key: &str, max: u32| {
-            map.get(key).and_then(|(n, start)| {
-                let elapsed = now.duration_since(*start);
-                (*n >= max && elapsed < self.window)
-                    .then(|| (self.window - elapsed).as_secs().max(1))
-            })
+        let Ok(mut map) = self.failures.lock() else {
+            return Err(self.window.as_secs());
         };
-        blocked(&ku, self.max_per_user).or_else(|| blocked(&ka, self.max_per_addr))
+        if map.len() > 100_000 {
+            let window = self.window;
+            map.retain(|_, (_, start)| now.duration_since(*start) < window);
+        }
+        let mut wait = None;
+        for (key, max) in [(&ku, self.max_per_user), (&ka, self.max_per_addr)] {
+            if let Some((n, start)) = map.get(key) {
+                let elapsed = now.duration_since(*start);
+                if *n >= max && elapsed < self.window {
+                    wait = wait.or(Some((self.window - elapsed).as_secs().max(1)));
+                }
+            }
+        }
+        if let Some(w) = wait {
+            return Err(w);
+        }
+        for k in [ka, ku] {
+            let e = map.entry(k).or_insert((0, now));
+            if now.duration_since(e.1) >= self.window {
+                *e = (0, now);
+            }
+            e.0 += 1;
+        }
+        Ok(())
     }
 
-    pub fn record_failure(&self, addr: Option<IpAddr>, username: &str) {
+    /// The reserved attempt was right: the user name starts afresh and the address gets its
+    /// attempt back.
+    pub fn succeeded(&self, addr: Option<IpAddr>, username: &str) {
         let (ka, ku) = Self::keys(addr, username);
-        let now = Instant::now();
         if let Ok(mut map) = self.failures.lock() {
-            if map.len() > 100_000 {
-                let window = self.window;
-                map.retain(|_, (_, start)| now.duration_since(*start) < window);
-            }
-            for k in [ka, ku] {
-                let e = map.entry(k).or_insert((0, now));
-                if now.duration_since(e.1) >= self.window {
-                    *e = (0, now);
-                }
-                e.0 += 1;
+            map.remove(&ku);
+            if let Some(e) = map.get_mut(&ka) {
+                e.0 = e.0.saturating_sub(1);
             }
         }
     }
 
-    pub fn record_success(&self, username: &str) {
-        let (_, ku) = Self::keys(None, username);
+    /// The reserved attempt was never judged (database or hashing unavailable): give it back.
+    pub fn release(&self, addr: Option<IpAddr>, username: &str) {
+        let (ka, ku) = Self::keys(addr, username);
         if let Ok(mut map) = self.failures.lock() {
-            map.remove(&ku);
+            for k in [ka, ku] {
+                if let Some(e) = map.get_mut(&k) {
+                    e.0 = e.0.saturating_sub(1);
+                }
+            }
         }
     }
 }
@@ -238,12 +386,71 @@ mod tests {
         let t = LoginThrottle::new(Duration::from_secs(60), 3, 100);
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         for _ in 0..3 {
-            assert!(t.check(Some(ip), "alice").is_none());
-            t.record_failure(Some(ip), "alice");
+            assert!(t.reserve(Some(ip), "alice").is_ok());
         }
-        assert!(t.check(Some(ip), "alice").is_some());
-        assert!(t.check(Some(ip), "bob").is_none());
-        t.record_success("alice");
-        assert!(t.check(Some(ip), "alice").is_none());
+        assert!(t.reserve(Some(ip), "alice").is_err());
+        assert!(t.reserve(Some(ip), "bob").is_ok());
+        t.succeeded(Some(ip), "alice");
+        assert!(t.reserve(Some(ip), "alice").is_ok());
+    }
+
+    #[test]
+    fn throttle_reservations_cannot_exceed_the_address_limit() {
+        let t = LoginThrottle::new(Duration::from_secs(60), 100, 5);
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        // Reservations taken before any verdict (as parallel attempts do) still stop at 5.
+        let granted = (0..20)
+            .filter(|i| t.reserve(Some(ip), &format!("user{i}")).is_ok())
+            .count();
+        assert_eq!(granted, 5);
+        // An attempt that was never judged is given back; a success gives back the address.
+        t.release(Some(ip), "user0");
+        assert!(t.reserve(Some(ip), "user0").is_ok());
+        assert!(t.reserve(Some(ip), "user99").is_err());
+        t.succeeded(Some(ip), "user0");
+        assert!(t.reserve(Some(ip), "user99").is_ok());
+    }
+
+    #[test]
+    fn the_dummy_hash_has_the_parameters_of_real_hashes() {
+        let real = hash_password("correct horse").unwrap();
+        let params = |phc: &str| phc.rsplitn(3, '$').nth(2).unwrap().to_string();
+        assert_eq!(params(DUMMY_HASH), params(&real));
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+        assert!(!verify_password("correct horse", DUMMY_HASH));
+    }
+
+    #[tokio::test]
+    async fn unknown_disabled_and_wrong_passwords_cost_the_same_and_look_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("rt.db").to_string_lossy()).unwrap();
+        let hash = hash_password("right password").unwrap();
+        store
+            .run_sync(|c| {
+                users::create(c, "alice", &hash, rt_core::Role::Viewer, chrono::Utc::now())?;
+                let off =
+                    users::create(c, "bob", &hash, rt_core::Role::Viewer, chrono::Utc::now())?
+                        .unwrap();
+                users::update(c, off.id, None, None, Some(true))
+            })
+            .unwrap();
+        let p = Passwords::new(LoginThrottle::new(Duration::from_secs(60), 100, 100), 1);
+        let ip = Some("127.0.0.1".parse().unwrap());
+        for (user, pw) in [
+            ("nobody", "right password"),
+            ("bob", "right password"),
+            ("alice", "wrong password"),
+        ] {
+            let before = p.verifications();
+            let r = p.check(&store, ip, user, pw).await;
+            assert!(matches!(r, Err(CheckError::Invalid)), "{user}: {r:?}");
+            assert_eq!(p.verifications(), before + 1, "{user}");
+        }
+        let ok = p
+            .check(&store, ip, "alice", "right password")
+            .await
+            .unwrap();
+        assert_eq!(ok.username, "alice");
+        assert_eq!(p.verifications(), 4);
     }
 }

@@ -3,7 +3,7 @@
 //! let in-flight requests finish, then let the writer commit what is queued.
 
 use crate::api::{AppState, ClientAddr, State, filters};
-use crate::auth::LoginThrottle;
+use crate::auth::Passwords;
 use crate::config::Config;
 use crate::jobs;
 use crate::metrics::Metrics;
@@ -91,7 +91,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         writer,
         config,
         metrics,
-        throttle: LoginThrottle::default(),
+        passwords: Passwords::default(),
     });
     let (stop, stop_rx) = watch::channel(false);
     let jobs = jobs::spawn(state.clone(), stop_rx.clone());

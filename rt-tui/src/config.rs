@@ -37,6 +37,22 @@ pub struct ConsoleConfig {
     pub server: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// Saved views of the fleet table (`:save NAME` in the console, `:view NAME` to apply).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<SavedView>,
+}
+
+/// A named filter and sort of the fleet table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedView {
+    pub name: String,
+    /// Filter line, as typed after `/`.
+    #[serde(default)]
+    pub filter: String,
+    /// Sort column label (`health`, `name`, `last seen`, ...).
+    pub sort: String,
+    #[serde(default)]
+    pub descending: bool,
 }
 
 pub fn config_dir() -> Result<PathBuf, ConfigError> {
@@ -139,6 +155,12 @@ mod tests {
         let cfg = ConsoleConfig {
             server: Some("http://127.0.0.1:8080".into()),
             username: Some("admin".into()),
+            views: vec![SavedView {
+                name: "attention".into(),
+                filter: "crit warn".into(),
+                sort: "health".into(),
+                descending: true,
+            }],
         };
         save(&d, &cfg).unwrap();
         assert_eq!(load(&d).unwrap(), cfg);

@@ -6,7 +6,9 @@ use rt_core::api::{
     DeviceDetail, DeviceEvent, DeviceSummary, DiskForecast, EventKind, FleetSummary, Health,
     HealthLevel, MetricPoint, MetricsResponse, Resolution,
 };
-use rt_core::sample::{BatteryStats, SampleMetrics, SmartStats, ThermalSensor};
+use rt_core::sample::{
+    BatteryStats, ProcessInfo, ProcessStats, SampleMetrics, SmartStats, ThermalSensor,
+};
 use rt_core::{DeviceId, DiskInventory, EventId, Inventory, LifecycleState, Sample};
 
 /// The fixed "now" of every fixture: 2026-11-27 12:00:00 UTC.
@@ -65,6 +67,12 @@ fn dev(
             "Ubuntu".into()
         },
         enrolled_at: n - Duration::days(40),
+        serial_number: Some(format!("SN-{id:05}")),
+        model: Some(if name.contains("mac") {
+            "MacBook Pro".into()
+        } else {
+            "ThinkPad T14".into()
+        }),
     }
 }
 
@@ -125,6 +133,93 @@ pub fn fleet() -> Vec<DeviceSummary> {
         ),
         dev(6, "spare-t14", None, InStock, Unknown, &[], None, None),
     ]
+}
+
+/// A quickstart-sized fleet of 30 devices where the devices that need a person are few: one
+/// critical, three warnings (a 91 % disk, a 96 °C workstation, memory), one silent for days,
+/// twelve laptops asleep since last night, the rest fine. At 80x24 the triage order must show
+/// every warning and critical device on the first screen.
+pub fn triage_fleet() -> Vec<DeviceSummary> {
+    use HealthLevel::*;
+    use LifecycleState::*;
+    let ok = Some((12.0, 40.0, Some(45.0), Some(50.0), Some(90.0)));
+    let mut out = vec![
+        dev(
+            1,
+            "cad-ws-01",
+            Some("dmitri.ivanov"),
+            Deployed,
+            Warning,
+            &["temperature 96C (critical 100C)"],
+            Some(60),
+            Some((88.0, 70.0, Some(60.0), Some(96.0), None)),
+        ),
+        dev(
+            2,
+            "fin-laptop-03",
+            Some("dmitri.petrov"),
+            Deployed,
+            Warning,
+            &["disk / 91% full"],
+            Some(120),
+            Some((10.0, 55.0, Some(91.0), Some(48.0), Some(84.0))),
+        ),
+        dev(
+            3,
+            "db-backup-01",
+            None,
+            Deployed,
+            Critical,
+            &["SMART failed on sda"],
+            Some(90),
+            Some((5.0, 30.0, Some(70.0), Some(41.0), None)),
+        ),
+        dev(
+            4,
+            "kiosk-lobby",
+            None,
+            Deployed,
+            Offline,
+            &["offline for 6d"],
+            Some(6 * 86_400),
+            Some((2.0, 15.0, Some(20.0), None, None)),
+        ),
+        dev(
+            5,
+            "hr-laptop-02",
+            Some("dmitri.sokolov"),
+            Deployed,
+            Warning,
+            &["memory 94% used"],
+            Some(30),
+            Some((30.0, 94.0, Some(50.0), Some(55.0), Some(81.0))),
+        ),
+    ];
+    for i in 0..12 {
+        out.push(dev(
+            10 + i,
+            &format!("laptop-{:02}", i + 1),
+            Some(&format!("dmitri.user{:02}", i + 1)),
+            Deployed,
+            Offline,
+            &["offline for 9h"],
+            Some(9 * 3600 + i * 60),
+            ok,
+        ));
+    }
+    for i in 0..13 {
+        out.push(dev(
+            30 + i,
+            &format!("desk-{:02}", i + 1),
+            Some(&format!("user{:02}", i + 1)),
+            Deployed,
+            Ok,
+            &[],
+            Some(45 + i),
+            ok,
+        ));
+    }
+    out
 }
 
 /// `n` generated devices for scrolling tests.
@@ -202,6 +297,25 @@ pub fn detail() -> DeviceDetail {
         present: false,
         ..Default::default()
     });
+    latest.processes = Some(ProcessStats {
+        count: 412,
+        top_cpu: [
+            ("rustc", 48_211, 612.5, 2_400_000_000),
+            ("cc1plus", 48_190, 98.0, 800_000_000),
+            ("cargo", 48_001, 12.5, 300_000_000),
+            ("containerd", 911, 3.2, 120_000_000),
+            ("sshd", 702, 0.4, 9_000_000),
+            ("systemd", 1, 0.1, 14_000_000),
+        ]
+        .into_iter()
+        .map(|(name, pid, cpu_pct, memory_bytes)| ProcessInfo {
+            name: name.into(),
+            pid,
+            cpu_pct,
+            memory_bytes,
+        })
+        .collect(),
+    });
     DeviceDetail {
         summary,
         inventory: Inventory {
@@ -217,7 +331,7 @@ pub fn detail() -> DeviceDetail {
             serial_number: Some("SN-BLD-0007".into()),
             vendor: Some("ASUS".into()),
             model: Some("ProArt B650".into()),
-            mac_addresses: vec!["52:54:00:ab:cd:07".into()],
+            mac_addresses: vec!["52:54:00:ab:cd:07".into(), "52:54:00:ab:cd:08".into()],
             disks: vec![DiskInventory {
                 name: "nvme0n1".into(),
                 size_bytes: 256_000_000_000,
@@ -291,7 +405,18 @@ pub fn events() -> Vec<DeviceEvent> {
         message: message.into(),
         data: None,
     };
-    vec![
+    let mut out: Vec<DeviceEvent> = (0..20)
+        .map(|i| {
+            ev(
+                100 + i,
+                2 + i,
+                EventKind::SamplesMissing,
+                "system",
+                &format!("{} samples missing", i + 1),
+            )
+        })
+        .collect();
+    out.extend(vec![
         ev(14, 1, EventKind::AlertRaised, "system", "disk / above 95%"),
         ev(
             13,
@@ -314,5 +439,6 @@ pub fn events() -> Vec<DeviceEvent> {
             "agent",
             "enrolled as build-07",
         ),
-    ]
+    ]);
+    out
 }

@@ -1,4 +1,4 @@
-//! Snapshot tests of every screen on deterministic data (fixed "now"), at 80x24 and 160x48.
+//! Snapshot tests of every screen on deterministic data (fixed "now"), at 80x24 and 200x50.
 #![allow(clippy::unwrap_used)]
 
 use ratatui::Terminal;
@@ -9,7 +9,7 @@ use rt_tui::tui::keys::handle_key;
 use rt_tui::tui::state::{App, ConnState, Request, Response, Theme};
 use rt_tui::tui::ui;
 
-const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
 
 fn theme() -> Theme {
     Theme {
@@ -47,6 +47,17 @@ fn detail_app() -> App {
 
 fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+fn triage_app() -> App {
+    let mut app = App::new("http://127.0.0.1:8080", theme(), fixtures::now());
+    let _ = app.request(Request::Fleet);
+    let _ = app.apply(Response::Fleet(Ok((fixtures::triage_fleet(), None))));
+    app
 }
 
 fn draw(app: &mut App, w: u16, h: u16) -> String {
@@ -95,6 +106,10 @@ fn active_filter() {
         assert_eq!(app.order.len(), 2);
         let out = draw(&mut app, w, h);
         assert!(out.contains("2 of 6 shown"), "{out}");
+        assert!(
+            out.contains("2 crit"),
+            "header counts match the filter: {out}"
+        );
         assert!(!out.contains("alice-lap"), "{out}");
         insta::assert_snapshot!(format!("filter_{w}x{h}"), out);
     }
@@ -124,8 +139,47 @@ fn detail_view() {
             "{out}"
         );
         assert!(out.contains("SMART FAILED"), "{out}");
+        // Inventory and a chart with a time axis ending at the latest sample.
+        for needle in ["SN-BLD-0007", "ProArt B650", "ASUS", "now", "100%", "11:55"] {
+            assert!(out.contains(needle), "{needle} missing:\n{out}");
+        }
+        if w >= 120 {
+            for needle in [
+                "52:54:00:ab:cd:07",
+                "rustc",
+                "412 running",
+                "Disk used %",
+                "Network",
+                "Events",
+                "18211h on",
+            ] {
+                assert!(out.contains(needle), "{needle} missing:\n{out}");
+            }
+        }
         insta::assert_snapshot!(format!("detail_{w}x{h}"), out);
     }
+}
+
+#[test]
+fn detail_events_page_and_windows_reach_a_year() {
+    let mut app = detail_app();
+    let out = draw(&mut app, 80, 24);
+    assert!(out.contains("Events 1-"), "{out}");
+    handle_key(&mut app, key(KeyCode::PageDown));
+    assert_eq!(app.detail.as_ref().unwrap().events_offset, 10);
+    let out = draw(&mut app, 80, 24);
+    assert!(out.contains("Events 11-"), "{out}");
+    assert!(out.contains("10 samples missing"), "{out}");
+    handle_key(&mut app, key(KeyCode::PageUp));
+    assert_eq!(app.detail.as_ref().unwrap().events_offset, 0);
+    let reqs = handle_key(&mut app, key(KeyCode::Char('6')));
+    let id = app.detail.as_ref().unwrap().id;
+    assert_eq!(
+        reqs,
+        vec![Request::Metrics(id, rt_tui::tui::state::Window::Y1)]
+    );
+    let out = draw(&mut app, 80, 24);
+    assert!(out.contains("[1y]"), "{out}");
 }
 
 #[test]
@@ -134,7 +188,14 @@ fn help_screen() {
         let mut app = fleet_app(theme());
         handle_key(&mut app, key(KeyCode::Char('?')));
         let out = draw(&mut app, w, h);
-        for needle in ["filter", "assign", "lifecycle", "quit", "window"] {
+        for needle in [
+            "filter",
+            "assign",
+            "lifecycle",
+            "quit",
+            "mark",
+            "command bar",
+        ] {
             assert!(out.contains(needle), "{needle} missing:\n{out}");
         }
         insta::assert_snapshot!(format!("help_{w}x{h}"), out);
@@ -214,4 +275,256 @@ fn ten_thousand_devices_scroll_to_the_end() {
     handle_key(&mut app, key(KeyCode::PageUp));
     let out = draw(&mut app, 80, 24);
     assert!(!out.contains("host-09999"), "{out}");
+}
+
+#[test]
+fn first_screen_at_80x24_shows_every_warning_and_critical_device() {
+    let mut app = triage_app();
+    let out = draw(&mut app, 80, 24);
+    for d in fixtures::triage_fleet() {
+        if matches!(
+            d.health.level,
+            rt_core::api::HealthLevel::Critical | rt_core::api::HealthLevel::Warning
+        ) {
+            assert!(out.contains(&d.name), "{} missing:\n{out}", d.name);
+        }
+    }
+    // Long silence reads apart from laptops asleep since last night.
+    let line = |name: &str| -> String {
+        let l = out.lines().find(|l| l.contains(name)).unwrap();
+        l.trim_start_matches('"').to_string()
+    };
+    assert!(line("kiosk-lobby").starts_with("OFF"), "{out}");
+    assert!(line("laptop-01").starts_with("zzz"), "{out}");
+    assert!(out.contains("rows 1-"), "scroll position shown: {out}");
+    insta::assert_snapshot!("triage_80x24", out);
+}
+
+#[test]
+fn header_counts_equal_what_the_health_filters_list() {
+    let mut app = triage_app();
+    let c = app.counts();
+    for (q, n) in [
+        ("crit", c.critical),
+        ("warn", c.warning),
+        ("off", c.offline),
+        ("health:ok", c.ok),
+    ] {
+        app.set_filter_text(q.into());
+        assert_eq!(app.order.len() as u64, n, "{q}");
+    }
+    assert_eq!((c.critical, c.warning, c.offline, c.asleep), (1, 3, 13, 12));
+    let out = draw(&mut app, 80, 24);
+    assert!(
+        out.contains("30 dev  1 crit 3 warn 13 off (12 asleep) 13 ok"),
+        "{out}"
+    );
+}
+
+#[test]
+fn wide_screens_show_names_and_users_in_full() {
+    let mut app = triage_app();
+    let out = draw(&mut app, 200, 50);
+    for who in [
+        "dmitri.ivanov",
+        "dmitri.petrov",
+        "dmitri.sokolov",
+        "dmitri.user12",
+    ] {
+        assert!(out.contains(who), "{who} cut:\n{out}");
+    }
+    insta::assert_snapshot!("triage_200x50", out);
+    // Narrow: cut with an ellipsis, never silently.
+    let out = draw(&mut app, 80, 24);
+    assert!(out.contains("dmitri.…") || out.contains("dmitri…"), "{out}");
+    let mut narrow = triage_app();
+    narrow.theme.ascii = true;
+    let out = draw(&mut narrow, 80, 24);
+    assert!(out.contains('~'), "ASCII ellipsis:\n{out}");
+}
+
+#[test]
+fn resort_keeps_the_selected_device_visible() {
+    let mut app = triage_app();
+    app.table_rows = ui::fleet_table_rows(&app, 24);
+    // Select the kiosk (fifth in triage order), then sort by name: it moves to row 18 of 30
+    // and the view follows it, centred, with the scroll position shown.
+    handle_key(&mut app, key(KeyCode::Home));
+    for _ in 0..4 {
+        handle_key(&mut app, key(KeyCode::Down));
+    }
+    assert_eq!(app.selected_device().unwrap().name, "kiosk-lobby");
+    handle_key(&mut app, key(KeyCode::Char('2')));
+    let out = draw(&mut app, 80, 24);
+    assert_eq!(app.selected_device().unwrap().name, "kiosk-lobby");
+    assert_eq!(app.selected, 17);
+    assert!(out.contains("kiosk-lobby"), "{out}");
+    assert!(
+        app.offset > 0 && app.offset <= app.selected,
+        "{}",
+        app.offset
+    );
+    assert!(out.contains(&format!("rows {}-", app.offset + 1)), "{out}");
+}
+
+#[test]
+fn filter_line_edits_like_a_shell() {
+    let mut app = fleet_app(theme());
+    handle_key(&mut app, key(KeyCode::Char('/')));
+    type_text(&mut app, "crit build");
+    assert_eq!(app.order.len(), 1);
+    handle_key(&mut app, ctrl('w'));
+    assert_eq!(app.filter_text, "crit ");
+    assert_eq!(app.order.len(), 2);
+    handle_key(&mut app, ctrl('u'));
+    assert_eq!(app.filter_text, "");
+    assert_eq!(app.order.len(), 6);
+    type_text(&mut app, "warn");
+    let out = draw(&mut app, 80, 24);
+    assert!(
+        out.contains("reception-pc") && out.contains("1 of 6 shown"),
+        "{out}"
+    );
+}
+
+#[test]
+fn command_bar_completes_and_jumps() {
+    for (w, h) in SIZES {
+        let mut app = fleet_app(theme());
+        handle_key(&mut app, key(KeyCode::Char(':')));
+        type_text(&mut app, "open l");
+        handle_key(&mut app, key(KeyCode::Tab));
+        assert_eq!(app.command.as_ref().unwrap().text, "open lab-mac-02");
+        let out = draw(&mut app, w, h);
+        assert!(out.contains(":open lab-mac-02"), "{out}");
+        insta::assert_snapshot!(format!("command_{w}x{h}"), out);
+        let reqs = handle_key(&mut app, key(KeyCode::Enter));
+        assert_eq!(reqs.len(), 3);
+        assert!(app.command.is_none());
+        assert_eq!(app.detail.as_ref().unwrap().id, rt_core::DeviceId(3));
+    }
+}
+
+#[test]
+fn bulk_assign_confirms_once_listing_every_change() {
+    for (w, h) in SIZES {
+        let mut app = fleet_app(theme());
+        // Mark the two critical devices (first in triage order).
+        handle_key(&mut app, key(KeyCode::Home));
+        handle_key(&mut app, key(KeyCode::Char(' ')));
+        handle_key(&mut app, key(KeyCode::Char(' ')));
+        assert_eq!(app.marked.len(), 2);
+        let out = draw(&mut app, w, h);
+        assert!(out.contains("2 marked"), "{out}");
+        insta::assert_snapshot!(format!("marked_{w}x{h}"), out);
+        handle_key(&mut app, key(KeyCode::Char('a')));
+        type_text(&mut app, "alice");
+        handle_key(&mut app, key(KeyCode::Enter));
+        let out = draw(&mut app, w, h);
+        assert!(out.contains("Assign 2 devices to alice?"), "{out}");
+        assert!(out.contains("assign build-07 to alice"), "{out}");
+        assert!(
+            out.contains("assign lab-mac-02 to alice (was bob)"),
+            "{out}"
+        );
+        insta::assert_snapshot!(format!("bulk_confirm_{w}x{h}"), out);
+        let reqs = handle_key(&mut app, key(KeyCode::Char('y')));
+        assert_eq!(reqs.len(), 2, "one PATCH per device: {reqs:?}");
+        // One refused, one done: the status says which.
+        let mut it = reqs.into_iter();
+        let (Some(Request::Patch(a1)), Some(Request::Patch(a2))) = (it.next(), it.next()) else {
+            panic!("two patches");
+        };
+        let mut d = fixtures::detail();
+        d.summary.assignee = Some("alice".into());
+        let _ = app.apply(Response::Patched(a1, Ok(d)));
+        let _ = app.apply(Response::Patched(
+            a2,
+            Err(rt_tui::client::ClientError::Forbidden(
+                "admin role required".into(),
+            )),
+        ));
+        let s = app.status.clone().unwrap();
+        assert!(
+            s.error && s.text.contains("2/2 answered, 1 refused"),
+            "{s:?}"
+        );
+        assert_eq!(app.marked.len(), 2, "marks kept after a refusal");
+    }
+}
+
+#[test]
+fn bulk_lifecycle_and_export_confirm() {
+    let mut app = fleet_app(theme());
+    handle_key(&mut app, key(KeyCode::Char('*')));
+    assert_eq!(app.marked.len(), 6);
+    handle_key(&mut app, key(KeyCode::Char('L')));
+    let out = draw(&mut app, 80, 24);
+    assert!(out.contains("6 marked devices; move to:"), "{out}");
+    handle_key(&mut app, key(KeyCode::Esc));
+    handle_key(&mut app, key(KeyCode::Char('x')));
+    let out = draw(&mut app, 80, 24);
+    assert!(
+        out.contains("Export 6 devices to rt-devices-20261127-120000.csv?"),
+        "{out}"
+    );
+    insta::assert_snapshot!("bulk_export_80x24", out);
+    handle_key(&mut app, key(KeyCode::Esc));
+    handle_key(&mut app, key(KeyCode::Esc));
+    assert!(app.marked.is_empty(), "Esc unmarks");
+}
+
+#[test]
+fn help_fits_small_screens_and_scrolls() {
+    let mut app = fleet_app(theme());
+    handle_key(&mut app, key(KeyCode::Char('?')));
+    let out = draw(&mut app, 80, 24);
+    assert!(out.contains("↑/↓ scroll"), "{out}");
+    handle_key(&mut app, key(KeyCode::Down));
+    handle_key(&mut app, key(KeyCode::Down));
+    assert!(matches!(
+        app.modal,
+        Some(rt_tui::tui::state::Modal::Help { scroll: 2 })
+    ));
+    // The detail screen's help lists the detail keys only.
+    let mut app = detail_app();
+    handle_key(&mut app, key(KeyCode::Char('?')));
+    let out = draw(&mut app, 200, 50);
+    assert!(out.contains("history window"), "{out}");
+    assert!(!out.contains("mark / unmark"), "{out}");
+}
+
+#[test]
+fn first_page_draws_before_the_rest_arrives() {
+    use rt_tui::tui::state::FleetPage;
+    let mut app = App::new("http://x", theme(), fixtures::now());
+    let _ = app.request(Request::Fleet);
+    let fleet = fixtures::triage_fleet();
+    let attention: Vec<_> = fleet
+        .iter()
+        .filter(|d| d.health.level != rt_core::api::HealthLevel::Ok)
+        .cloned()
+        .collect();
+    let _ = app.apply(Response::FleetPage(Ok(FleetPage {
+        items: attention,
+        total: 30,
+        last: false,
+        summary: None,
+    })));
+    assert!(app.loading_more());
+    let out = draw(&mut app, 80, 24);
+    assert!(
+        out.contains("db-backup-01") && out.contains("loading 17 of 30"),
+        "{out}"
+    );
+    let _ = app.apply(Response::FleetPage(Ok(FleetPage {
+        items: fleet,
+        total: 30,
+        last: true,
+        summary: None,
+    })));
+    assert!(!app.loading_more());
+    assert!(app.pending.is_empty());
+    let out = draw(&mut app, 80, 24);
+    assert!(out.contains("30 of 30 shown"), "{out}");
 }

@@ -1,5 +1,6 @@
-//! The real `rt-tui` binary in an 80x24 tmux pane against a real rt-server: start, filter,
-//! open a device, assign it, quit — asserting on captured panes and on the server.
+//! The real `rt-tui` binary in an 80x24 tmux pane against a real rt-server: start, filter by
+//! level, open a device, assign it, sort, bulk-assign two devices, quit — asserting on captured
+//! panes and on the server.
 //! tmux is required: this test fails (it does not skip) when tmux is missing.
 #![allow(clippy::unwrap_used)]
 
@@ -107,9 +108,17 @@ async fn filter_open_assign_quit_in_tmux() {
     let crit_line = pane.lines().find(|l| l.contains("crit-box")).unwrap();
     assert!(crit_line.starts_with("CRIT"), "{pane}");
 
-    // Filter to the critical devices.
+    // Filter by level with the short names; Ctrl-U clears the line as in a shell.
     tmux.keys(&["/"]);
-    tmux.literal("health:critical");
+    tmux.literal("warn");
+    let pane = tmux.wait_for("1 of 4 shown");
+    assert!(
+        pane.contains("warm-box") && !pane.contains("crit-box"),
+        "{pane}"
+    );
+    tmux.keys(&["C-u"]);
+    tmux.wait_for("4 of 4 shown");
+    tmux.literal("crit");
     tmux.keys(&["Enter"]);
     let pane = tmux.wait_for("1 of 4 shown");
     assert!(
@@ -117,17 +126,18 @@ async fn filter_open_assign_quit_in_tmux() {
         "{pane}"
     );
 
-    // Open it: health reasons, 24 h sparklines, events.
+    // Open it: health reasons, inventory, the 24 h chart, events.
     tmux.keys(&["Enter"]);
-    let pane = tmux.wait_for("Recent events");
+    let pane = tmux.wait_for("Inventory");
     assert!(pane.contains("crit-box (id"), "{pane}");
-    assert!(pane.contains("[24h]"), "{pane}");
-    let pane = tmux.wait_for("CPU     ");
+    let pane = tmux.wait_for("[24h]");
     assert!(pane.contains("Health CRIT"), "{pane}");
+    tmux.wait_for("CPU / RAM %");
 
     // Assign it to alice, confirming.
     tmux.keys(&["a"]);
     tmux.wait_for("Assign to");
+    tmux.keys(&["C-u"]);
     tmux.literal("alice");
     tmux.keys(&["Enter"]);
     tmux.wait_for("Assign crit-box to alice?");
@@ -135,25 +145,68 @@ async fn filter_open_assign_quit_in_tmux() {
     let pane = tmux.wait_for("done: assign crit-box to alice");
     assert!(pane.contains("User alice"), "{pane}");
 
+    // Back to the fleet, clear the filter, sort by name (key 2): calm-box comes first.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("1 of 4 shown");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("4 of 4 shown");
+    tmux.keys(&["2"]);
+    let pane = tmux.wait_for("NAME▲");
+    let rows: Vec<&str> = pane
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|w| w.ends_with("-box"))
+        .collect();
+    assert_eq!(
+        rows,
+        ["calm-box", "crit-box", "idle-box", "warm-box"],
+        "{pane}"
+    );
+
+    // Bulk: mark calm-box and idle-box, assign both to bob with one confirmation.
+    tmux.keys(&["Home"]);
+    tmux.keys(&["Space"]); // marks calm-box, moves to crit-box
+    tmux.keys(&["j"]);
+    tmux.keys(&["Space"]); // marks idle-box
+    tmux.wait_for("2 marked");
+    tmux.keys(&["a"]);
+    tmux.wait_for("Assign to");
+    tmux.literal("bob");
+    tmux.keys(&["Enter"]);
+    let pane = tmux.wait_for("Assign 2 devices to bob?");
+    assert!(
+        pane.contains("assign calm-box to bob") && pane.contains("assign idle-box to bob"),
+        "{pane}"
+    );
+    assert!(!pane.contains("assign crit-box"), "{pane}");
+    tmux.keys(&["y"]);
+    tmux.wait_for("assign 2 devices to bob: 2/2 done");
+
     // The server agrees.
-    let id = f.devices[0].0;
-    let d: DeviceDetail = reqwest::Client::new()
-        .get(format!("{}/api/v1/devices/{id}", f.server.url))
-        .bearer_auth(&f.server.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(d.summary.assignee.as_deref(), Some("alice"));
+    let http = reqwest::Client::new();
+    for (id, name, _) in &f.devices {
+        let d: DeviceDetail = http
+            .get(format!("{}/api/v1/devices/{id}", f.server.url))
+            .bearer_auth(&f.server.admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let want = match name.as_str() {
+            "crit-box" => Some("alice"),
+            "calm-box" | "idle-box" => Some("bob"),
+            _ => None,
+        };
+        assert_eq!(d.summary.assignee.as_deref(), want, "{name}");
+    }
 
     // Help, back to the fleet, quit: the process ends and the session with it.
     tmux.keys(&["?"]);
-    tmux.wait_for("Any key closes this help");
+    tmux.wait_for("closes this help");
     tmux.keys(&["Escape"]);
-    tmux.keys(&["Escape"]);
-    let pane = tmux.wait_for("1 of 4 shown");
+    let pane = tmux.wait_for("4 of 4 shown");
     let line = pane.lines().find(|l| l.contains("crit-box")).unwrap();
     assert!(line.contains("alice"), "{pane}");
 
@@ -166,7 +219,7 @@ async fn filter_open_assign_quit_in_tmux() {
         "{pane}"
     );
     tmux.keys(&["?"]);
-    tmux.wait_for("Any key closes this help");
+    tmux.wait_for("closes this help");
     tmux.keys(&["Escape"]);
     tmux.keys(&["q"]);
     let deadline = Instant::now() + Duration::from_secs(10);

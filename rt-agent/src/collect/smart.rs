@@ -4,32 +4,39 @@
 //! simply has no `smart` block. Every run is bounded by a timeout and the child is killed when
 //! it overruns (a hung USB bridge must not stall collection).
 
-use rt_core::sample::SmartStats;
+use rt_core::sample::{SmartProtocol, SmartStats};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Parses `smartctl --json -a DEV` output. None when the output carries no SMART verdict
-/// (device without SMART, or smartctl could not open it).
+/// Parses `smartctl --json -a DEV` output for ATA (including SATA behind USB/SAT bridges), NVMe
+/// and SCSI/SAS drives. None when the output carries no SMART verdict (device without SMART, or
+/// smartctl could not open it). Key names follow smartmontools' own JSON writers
+/// (`ataprint.cpp`, `nvmeprint.cpp`, `scsiprint.cpp`).
 pub fn parse_smartctl(json: &str) -> Option<SmartStats> {
     let v: Value = serde_json::from_str(json).ok()?;
     let passed = v.pointer("/smart_status/passed")?.as_bool()?;
+    let protocol = v
+        .pointer("/device/protocol")
+        .and_then(Value::as_str)
+        .map(|p| match p.to_ascii_lowercase().as_str() {
+            "ata" => SmartProtocol::Ata,
+            "nvme" => SmartProtocol::Nvme,
+            "scsi" => SmartProtocol::Scsi,
+            _ => SmartProtocol::Other,
+        });
+    let nvme_log = |k: &str| v.pointer(&format!("/nvme_smart_health_information_log/{k}"));
+    let nvme = |k: &str| nvme_log(k).and_then(Value::as_u64);
     let temperature_c = v
         .pointer("/temperature/current")
         .and_then(Value::as_f64)
-        .or_else(|| {
-            v.pointer("/nvme_smart_health_information_log/temperature")
-                .and_then(Value::as_f64)
-        });
+        .or_else(|| nvme_log("temperature").and_then(Value::as_f64));
     let power_on_hours = v
         .pointer("/power_on_time/hours")
         .and_then(Value::as_u64)
-        .or_else(|| {
-            v.pointer("/nvme_smart_health_information_log/power_on_hours")
-                .and_then(Value::as_u64)
-        });
+        .or_else(|| nvme("power_on_hours"));
     let ata_attr = |id: u64| {
         v.pointer("/ata_smart_attributes/table")
             .and_then(Value::as_array)
@@ -40,10 +47,29 @@ pub fn parse_smartctl(json: &str) -> Option<SmartStats> {
             .and_then(|a| a.pointer("/raw/value"))
             .and_then(Value::as_u64)
     };
-    let nvme = |k: &str| {
-        v.pointer(&format!("/nvme_smart_health_information_log/{k}"))
-            .and_then(Value::as_u64)
-    };
+    // SCSI error counter log: uncorrected errors of the read, write and verify pages.
+    let scsi_uncorrected = v
+        .pointer("/scsi_error_counter_log")
+        .and_then(Value::as_object)
+        .map(|pages| {
+            pages
+                .values()
+                .filter_map(|p| p.get("total_uncorrected_errors").and_then(Value::as_u64))
+                .fold(0u64, u64::saturating_add)
+        });
+    let pct = |x: Option<u64>| x.map(|p| p as f64);
+    // A drive's own limit: NVMe CCTEMP, SCSI drive trip, ATA maximum operating temperature
+    // (SCT status or device statistics, only in `-x` output). Zero means "not reported".
+    let mut limits = vec!["/temperature/critical_limit_max", "/temperature/drive_trip"];
+    if protocol == Some(SmartProtocol::Ata) {
+        limits.extend([
+            "/temperature/op_limit_max",
+            "/ata_sct_status/temperature/op_limit_max",
+        ]);
+    }
+    let temperature_critical_c = limits
+        .iter()
+        .find_map(|p| v.pointer(p).and_then(Value::as_f64).filter(|t| *t > 0.0));
     Some(SmartStats {
         passed,
         temperature_c,
@@ -51,9 +77,21 @@ pub fn parse_smartctl(json: &str) -> Option<SmartStats> {
         // ATA attribute 5 (Reallocated_Sector_Ct); SCSI grown defect list.
         reallocated_sectors: ata_attr(5)
             .or_else(|| v.pointer("/scsi_grown_defect_list").and_then(Value::as_u64)),
-        // NVMe media errors; ATA 187 (Reported_Uncorrect).
-        media_errors: nvme("media_errors").or_else(|| ata_attr(187)),
-        percentage_used: nvme("percentage_used").map(|p| p as f64),
+        // NVMe media errors; ATA 187 (Reported_Uncorrect); SCSI uncorrected errors.
+        media_errors: nvme("media_errors")
+            .or_else(|| ata_attr(187))
+            .or(scsi_uncorrected),
+        percentage_used: pct(nvme("percentage_used")),
+        protocol,
+        reported_uncorrect: ata_attr(187),
+        command_timeouts: ata_attr(188),
+        pending_sectors: ata_attr(197),
+        offline_uncorrectable: ata_attr(198),
+        critical_warning: nvme("critical_warning").and_then(|w| u8::try_from(w).ok()),
+        available_spare_pct: pct(nvme("available_spare")).filter(|p| *p <= 100.0),
+        available_spare_threshold_pct: pct(nvme("available_spare_threshold"))
+            .filter(|p| *p <= 100.0),
+        temperature_critical_c,
     })
 }
 
@@ -195,6 +233,88 @@ mod tests {
         assert!(!s.passed);
         assert_eq!(s.reallocated_sectors, Some(1864));
         assert_eq!(s.media_errors, Some(37));
+    }
+
+    /// Every drive family parses into a sample the server accepts.
+    fn valid(s: &SmartStats) {
+        let now = chrono::Utc::now();
+        let mut sample = rt_core::Sample::example(1, now);
+        sample.disks[0].smart = Some(s.clone());
+        assert_eq!(rt_core::Validate::validate(&sample, now), vec![]);
+    }
+
+    #[test]
+    fn ata_hdd_with_backblaze_counters() {
+        let s = parse_smartctl(&fixture("ata_hdd_counters.json")).unwrap();
+        assert!(s.passed, "the verdict still passes while counters grow");
+        assert_eq!(s.protocol, Some(SmartProtocol::Ata));
+        assert_eq!(s.reallocated_sectors, Some(8));
+        assert_eq!(s.reported_uncorrect, Some(3));
+        assert_eq!(s.media_errors, Some(3));
+        // Seagate packs three 16-bit counters into attribute 188's raw value.
+        assert_eq!(s.command_timeouts, Some(4_295_032_833));
+        assert_eq!(s.pending_sectors, Some(16));
+        assert_eq!(s.offline_uncorrectable, Some(16));
+        assert_eq!(s.temperature_c, Some(39.0));
+        assert_eq!(
+            s.temperature_critical_c, None,
+            "-a output has no SCT limits"
+        );
+        assert_eq!(s.critical_warning, None);
+        assert_eq!(s.available_spare_pct, None);
+        valid(&s);
+    }
+
+    #[test]
+    fn nvme_worn_drive_with_critical_warning() {
+        let s = parse_smartctl(&fixture("nvme_worn.json")).unwrap();
+        assert!(!s.passed);
+        assert_eq!(s.protocol, Some(SmartProtocol::Nvme));
+        assert_eq!(s.critical_warning, Some(1));
+        assert_eq!(s.available_spare_pct, Some(8.0));
+        assert_eq!(s.available_spare_threshold_pct, Some(10.0));
+        assert_eq!(s.percentage_used, Some(92.0));
+        assert_eq!(s.media_errors, Some(7));
+        // The critical limit, not the warning one (op_limit_max 82).
+        assert_eq!(s.temperature_critical_c, Some(85.0));
+        assert_eq!(s.reported_uncorrect, None);
+        assert_eq!(s.pending_sectors, None);
+        valid(&s);
+    }
+
+    #[test]
+    fn scsi_sas_drive() {
+        let s = parse_smartctl(&fixture("scsi_sas.json")).unwrap();
+        assert!(s.passed);
+        assert_eq!(s.protocol, Some(SmartProtocol::Scsi));
+        assert_eq!(s.reallocated_sectors, Some(56), "grown defect list");
+        assert_eq!(
+            s.media_errors,
+            Some(3),
+            "read 2 + write 0 + verify 1 uncorrected"
+        );
+        assert_eq!(s.temperature_c, Some(34.0));
+        assert_eq!(s.temperature_critical_c, Some(68.0), "drive trip");
+        assert_eq!(s.power_on_hours, Some(43549));
+        assert_eq!(s.percentage_used, None);
+        valid(&s);
+    }
+
+    #[test]
+    fn older_fixtures_gain_protocol_and_counters() {
+        let ssd = parse_smartctl(&fixture("ata_ssd.json")).unwrap();
+        assert_eq!(ssd.protocol, Some(SmartProtocol::Ata));
+        assert_eq!(ssd.reported_uncorrect, Some(0));
+        assert_eq!(ssd.command_timeouts, None, "the SSD has no attribute 188");
+        valid(&ssd);
+        let nvme = parse_smartctl(&fixture("nvme.json")).unwrap();
+        assert_eq!(nvme.protocol, Some(SmartProtocol::Nvme));
+        assert_eq!(nvme.critical_warning, Some(0));
+        assert_eq!(nvme.available_spare_pct, Some(100.0));
+        valid(&nvme);
+        let hdd = parse_smartctl(&fixture("ata_hdd_failing.json")).unwrap();
+        assert_eq!(hdd.reported_uncorrect, Some(37));
+        valid(&hdd);
     }
 
     #[test]

@@ -260,6 +260,7 @@ impl DeviceSim {
                     .first()
                     .is_some_and(|d| d.kind == "nvme"))
                 .then_some(round1(plan.smart_wear_pct)),
+                ..Default::default()
             }
         });
         let (mount, fs) = match plan.os {

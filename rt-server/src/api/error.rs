@@ -4,6 +4,7 @@
 //! - messages say what to do next and never contain SQL, file paths, stack traces or secrets;
 //! - internal failures are logged here with their detail and answered with a generic 500/503.
 
+use crate::auth::{CheckError, PasswordError};
 use crate::store::StoreError;
 use crate::writer::WriteError;
 use rt_core::ErrorBody;
@@ -103,6 +104,40 @@ impl From<StoreError> for ApiError {
                 ApiError::unavailable("the database is not available; retry shortly")
             }
             _ => ApiError::internal(),
+        }
+    }
+}
+
+impl From<CheckError> for ApiError {
+    fn from(e: CheckError) -> ApiError {
+        match e {
+            CheckError::Throttled(wait) => {
+                let mut a = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    codes::TOO_MANY_REQUESTS,
+                    e.to_string(),
+                );
+                a.retry_after = Some(wait);
+                a
+            }
+            CheckError::Invalid => ApiError::unauthorized(e.to_string()),
+            CheckError::Busy => ApiError::unavailable(e.to_string()),
+            CheckError::Store(s) => ApiError::from(s),
+        }
+    }
+}
+
+impl From<PasswordError> for ApiError {
+    fn from(e: PasswordError) -> ApiError {
+        match e {
+            PasswordError::Hash => {
+                tracing::error!("password hashing failed");
+                ApiError::internal()
+            }
+            PasswordError::Busy => ApiError::unavailable(e.to_string()),
+            PasswordError::TooShort | PasswordError::TooLong => {
+                ApiError::validation(e.to_string(), "password")
+            }
         }
     }
 }

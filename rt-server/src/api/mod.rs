@@ -5,7 +5,7 @@ pub mod error;
 pub mod filters;
 pub mod handlers;
 
-use crate::auth::{LoginThrottle, TokenKind, hash_token};
+use crate::auth::{Passwords, TokenKind, hash_token};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::store::devices::DeviceTokenLookup;
@@ -30,7 +30,8 @@ pub struct AppState {
     pub writer: Writer,
     pub config: Config,
     pub metrics: Arc<Metrics>,
-    pub throttle: LoginThrottle,
+    /// The one password check (login, enrollment) and bounded password hashing.
+    pub passwords: Passwords,
 }
 
 pub type State = Arc<AppState>;

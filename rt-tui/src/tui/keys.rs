@@ -1,34 +1,152 @@
-//! Key handling: a pure function from (state, key) to a new state and requests for the fetcher.
+//! Key and mouse handling: pure functions from (state, event) to a new state and requests for
+//! the fetcher.
 
-use super::state::{Action, App, InputKind, Modal, Request, Screen, Status, Window};
+use super::command;
+use super::state::{
+    Action, App, Bulk, BulkProgress, CommandLine, InputKind, Modal, ReqKind, Request, Screen,
+    Status, Window,
+};
 use crate::filter::SortKey;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use rt_core::api::DevicePatch;
+use rt_core::{DeviceId, LifecycleState};
+
+/// Where a key works, for the help screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Where {
+    All,
+    Fleet,
+    Detail,
+}
+
+impl Where {
+    pub fn applies(self, screen: Screen) -> bool {
+        match self {
+            Where::All => true,
+            Where::Fleet => screen == Screen::Fleet,
+            Where::Detail => screen == Screen::Detail,
+        }
+    }
+}
 
 /// Every key, for the help screen: (keys, what they do, where).
-pub const HELP: &[(&str, &str, &str)] = &[
-    ("↑/k ↓/j", "move the selection", "fleet"),
-    ("PgUp PgDn", "move a page", "fleet"),
-    ("Home/g End/G", "first / last device", "fleet"),
+pub const HELP: &[(&str, &str, Where)] = &[
+    (
+        "↑/k ↓/j",
+        "move the selection (mouse wheel too)",
+        Where::Fleet,
+    ),
+    ("PgUp PgDn", "move a page", Where::Fleet),
+    ("Home/g End/G", "first / last device", Where::Fleet),
     (
         "/",
-        "filter: text, health:critical, state:deployed, user:alice",
-        "fleet",
+        "filter: text, crit, warn, off, state:, user:, os:, model:",
+        Where::Fleet,
     ),
-    ("Esc", "clear the filter / go back / close", "all"),
-    ("1-9, 0", "sort by column 1..10 (again: reverse)", "fleet"),
-    ("s / S", "sort by next / previous column", "fleet"),
-    ("o", "reverse the sort order", "fleet"),
-    ("Enter", "open the selected device", "fleet"),
-    ("w", "history window 1h / 24h / 7d / 30d", "detail"),
-    ("a", "assign to a user (admin)", "fleet, detail"),
-    ("l", "change lifecycle state (admin)", "detail"),
-    ("t", "edit asset tag (admin)", "detail"),
-    ("n", "edit notes (admin)", "detail"),
-    ("r", "refresh now", "all"),
-    ("?", "this help", "all"),
-    ("q, Ctrl-C", "quit", "all"),
+    (
+        "Ctrl-U Ctrl-W",
+        "clear the line / delete a word (in any input)",
+        Where::All,
+    ),
+    (
+        ":",
+        "command bar (Tab completes): open, sort, view, save, assign ...",
+        Where::All,
+    ),
+    (
+        "Esc",
+        "clear marks, then the filter / go back / close",
+        Where::All,
+    ),
+    (
+        "1-9, 0",
+        "sort by column 1..10 (again: reverse)",
+        Where::Fleet,
+    ),
+    ("s / S", "sort by next / previous column", Where::Fleet),
+    ("o", "reverse the sort order", Where::Fleet),
+    (
+        "Enter",
+        "open the selected device (or click it twice)",
+        Where::Fleet,
+    ),
+    (
+        "Space",
+        "mark / unmark the device for a bulk action",
+        Where::Fleet,
+    ),
+    ("*", "mark every device shown / unmark all", Where::Fleet),
+    (
+        "a",
+        "assign (the marked devices, else this one; admin)",
+        Where::All,
+    ),
+    (
+        "L",
+        "change lifecycle state (marked or this one; admin)",
+        Where::Fleet,
+    ),
+    (
+        "x",
+        "export the marked devices (or this one) to CSV",
+        Where::Fleet,
+    ),
+    (
+        "w, 1-6",
+        "history window 1h/24h/7d/30d/90d/1y",
+        Where::Detail,
+    ),
+    ("l", "change lifecycle state (admin)", Where::Detail),
+    ("t", "edit asset tag (admin)", Where::Detail),
+    ("n", "edit notes (admin)", Where::Detail),
+    ("PgUp PgDn", "page through the events", Where::Detail),
+    ("Esc, h, ←", "back to the fleet", Where::Detail),
+    ("r", "refresh now", Where::All),
+    (
+        "?",
+        "this help (↑/↓ scroll when it does not fit)",
+        Where::All,
+    ),
+    ("q, Ctrl-C", "quit", Where::All),
 ];
+
+/// Shell-style editing of a one-line input: typed characters (up to `max`), Backspace,
+/// Ctrl-U (clear the line), Ctrl-W (delete the word before the end). Returns false for keys
+/// that are not edits.
+pub fn edit_line(text: &mut String, key: KeyEvent, max: usize) -> bool {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('u') if ctrl => text.clear(),
+        KeyCode::Char('w') if ctrl => {
+            let trimmed = text.trim_end().len();
+            text.truncate(trimmed);
+            let cut = text
+                .char_indices()
+                .rev()
+                .find(|(_, c)| c.is_whitespace())
+                .map_or(0, |(i, c)| i + c.len_utf8());
+            text.truncate(cut);
+        }
+        KeyCode::Char(_) if ctrl => return false,
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Char(c) => {
+            if text.chars().count() < max {
+                text.push(c);
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The text of a CSV export file name for `now`.
+pub fn export_path(now: chrono::DateTime<chrono::Utc>) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("rt-devices-{}.csv", now.format("%Y%m%d-%H%M%S")))
+}
 
 /// Handles one key. Returns requests to send to the fetcher.
 pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
@@ -44,6 +162,9 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
     if app.modal.is_some() {
         return modal_key(app, key);
     }
+    if app.command.is_some() {
+        return command_key(app, key);
+    }
     if app.editing_filter {
         filter_key(app, key);
         return Vec::new();
@@ -58,25 +179,243 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
             Vec::new()
         }
         KeyCode::Char('?') | KeyCode::F(1) => {
-            app.modal = Some(Modal::Help);
+            app.modal = Some(Modal::Help { scroll: 0 });
             Vec::new()
         }
-        KeyCode::Char('r') | KeyCode::F(5) => {
-            let mut reqs: Vec<Request> = app.request(Request::Fleet).into_iter().collect();
-            if app.screen == Screen::Detail {
-                reqs.extend(app.detail_requests());
-            }
-            app.status = Some(Status {
-                text: "refreshing…".into(),
-                error: false,
-            });
-            reqs
+        KeyCode::Char(':') => {
+            app.command = Some(CommandLine::default());
+            Vec::new()
         }
+        KeyCode::Char('r') | KeyCode::F(5) => refresh(app),
         _ => match app.screen {
             Screen::Fleet => fleet_key(app, key),
             Screen::Detail => detail_key(app, key),
         },
     }
+}
+
+/// Asks for the fleet (and the open device) again.
+pub fn refresh(app: &mut App) -> Vec<Request> {
+    let mut reqs: Vec<Request> = app.request(Request::Fleet).into_iter().collect();
+    if app.screen == Screen::Detail {
+        reqs.extend(app.detail_requests());
+    }
+    app.status = Some(Status {
+        text: "refreshing…".into(),
+        error: false,
+    });
+    reqs
+}
+
+/// Mouse: the wheel moves the selection, a click selects a row, a click on the selected row
+/// opens it. `first_row_y` is the screen line of the first table row (from the layout).
+pub fn handle_mouse(app: &mut App, m: MouseEvent, first_row_y: u16) -> Vec<Request> {
+    if app.modal.is_some() || app.command.is_some() || app.screen != Screen::Fleet {
+        if app.screen == Screen::Detail
+            && app.modal.is_none()
+            && let Some(d) = app.detail.as_mut()
+        {
+            match m.kind {
+                MouseEventKind::ScrollDown => {
+                    d.events_offset = (d.events_offset + 3).min(d.events.len().saturating_sub(1))
+                }
+                MouseEventKind::ScrollUp => d.events_offset = d.events_offset.saturating_sub(3),
+                _ => {}
+            }
+        }
+        return Vec::new();
+    }
+    match m.kind {
+        MouseEventKind::ScrollDown => app.selected = app.selected.saturating_add(3),
+        MouseEventKind::ScrollUp => app.selected = app.selected.saturating_sub(3),
+        MouseEventKind::Down(MouseButton::Left) if m.row >= first_row_y => {
+            let pos = app.offset + (m.row - first_row_y) as usize;
+            if pos < app.order.len().min(app.offset + app.table_rows) {
+                if pos == app.selected
+                    && let Some(id) = app.selected_device().map(|d| d.id)
+                {
+                    return app.open_detail(id);
+                }
+                app.selected = pos;
+            }
+        }
+        _ => {}
+    }
+    app.clamp_selection();
+    Vec::new()
+}
+
+/// The devices a bulk-capable action applies to: the marked ones, else the selected one.
+fn targets(app: &App) -> Vec<(DeviceId, String, Option<String>, LifecycleState)> {
+    let list: Vec<_> = if app.marked.is_empty() {
+        app.selected_device().into_iter().collect()
+    } else {
+        app.marked_devices()
+    };
+    list.into_iter()
+        .map(|d| (d.id, d.name.clone(), d.assignee.clone(), d.lifecycle_state))
+        .collect()
+}
+
+/// The confirmation of assigning the target devices to `user` ("" unassigns). One device
+/// without marks: the single confirm; otherwise the bulk confirm listing every change.
+pub fn confirm_assign(app: &mut App, user: &str) {
+    let user = user.trim().to_string();
+    let t = targets(app);
+    if t.is_empty() {
+        return;
+    }
+    let patch = DevicePatch {
+        assignee: Some(user.clone()),
+        ..Default::default()
+    };
+    let describe = |name: &str, from: &Option<String>| match (from.as_deref(), user.is_empty()) {
+        (_, true) => format!("unassign {name} (was {})", from.as_deref().unwrap_or("-")),
+        (Some(f), false) => format!("assign {name} to {user} (was {f})"),
+        (None, false) => format!("assign {name} to {user}"),
+    };
+    if app.marked.is_empty() {
+        let (id, name, _, _) = &t[0];
+        app.modal = Some(Modal::Confirm(Action {
+            id: *id,
+            patch,
+            description: if user.is_empty() {
+                format!("unassign {name}")
+            } else {
+                format!("assign {name} to {user}")
+            },
+            bulk: false,
+        }));
+        return;
+    }
+    let actions: Vec<Action> = t
+        .iter()
+        .filter(|(_, _, from, _)| from.as_deref().unwrap_or("") != user)
+        .map(|(id, name, from, _)| Action {
+            id: *id,
+            patch: patch.clone(),
+            description: describe(name, from),
+            bulk: true,
+        })
+        .collect();
+    if actions.is_empty() {
+        app.status = Some(Status {
+            text: "nothing to change: every marked device already has that assignee".into(),
+            error: false,
+        });
+        return;
+    }
+    let summary = if user.is_empty() {
+        format!("unassign {} devices", actions.len())
+    } else {
+        format!("assign {} devices to {user}", actions.len())
+    };
+    app.modal = Some(Modal::ConfirmBulk {
+        bulk: Bulk::Patch { summary, actions },
+        scroll: 0,
+    });
+}
+
+/// The lifecycle picker for the target devices: only states every one of them may move to.
+pub fn pick_lifecycle(app: &mut App) {
+    let t = targets(app);
+    if t.is_empty() {
+        return;
+    }
+    let mut options: Vec<LifecycleState> = LifecycleState::ALL
+        .into_iter()
+        .filter(|to| {
+            t.iter()
+                .all(|(_, _, _, from)| from == to || from.allowed_next().contains(to))
+                && t.iter().any(|(_, _, _, from)| from != to)
+        })
+        .collect();
+    options.dedup();
+    let name = if t.len() == 1 {
+        t[0].1.clone()
+    } else {
+        format!("{} marked devices", t.len())
+    };
+    let from = (t.len() == 1).then_some(t[0].3);
+    if options.is_empty() {
+        app.status = Some(Status {
+            text: format!("{name}: no lifecycle change is possible for all of them"),
+            error: true,
+        });
+        return;
+    }
+    app.modal = Some(Modal::PickState {
+        ids: t.iter().map(|x| x.0).collect(),
+        name,
+        from,
+        options,
+        selected: 0,
+    });
+}
+
+/// The confirmation of moving `ids` to `to`.
+pub fn confirm_lifecycle(app: &mut App, ids: &[DeviceId], to: LifecycleState) {
+    let patch = DevicePatch {
+        lifecycle_state: Some(to),
+        ..Default::default()
+    };
+    let named: Vec<(DeviceId, String, Option<LifecycleState>)> = ids
+        .iter()
+        .map(|id| match app.device(*id) {
+            Some(d) => (*id, d.name.clone(), Some(d.lifecycle_state)),
+            None => (*id, format!("device {id}"), None),
+        })
+        .collect();
+    if ids.len() == 1 && app.marked.is_empty() {
+        let (id, name, from) = &named[0];
+        let from = app
+            .detail
+            .as_ref()
+            .filter(|d| d.id == *id)
+            .and_then(|d| d.detail.as_ref().map(|x| x.summary.lifecycle_state))
+            .or(*from);
+        app.modal = Some(Modal::Confirm(Action {
+            id: *id,
+            patch,
+            description: match from {
+                Some(f) => format!("move {name} from {f} to {to}"),
+                None => format!("move {name} to {to}"),
+            },
+            bulk: false,
+        }));
+        return;
+    }
+    let actions: Vec<Action> = named
+        .into_iter()
+        .filter(|(_, _, from)| *from != Some(to))
+        .map(|(id, name, from)| Action {
+            id,
+            patch: patch.clone(),
+            description: match from {
+                Some(f) => format!("move {name} from {f} to {to}"),
+                None => format!("move {name} to {to}"),
+            },
+            bulk: true,
+        })
+        .collect();
+    let summary = format!("move {} devices to {to}", actions.len());
+    app.modal = Some(Modal::ConfirmBulk {
+        bulk: Bulk::Patch { summary, actions },
+        scroll: 0,
+    });
+}
+
+/// The confirmation of exporting the target devices to a CSV file (`path`, else a dated name).
+pub fn confirm_export(app: &mut App, path: Option<std::path::PathBuf>) {
+    let ids: Vec<DeviceId> = targets(app).into_iter().map(|t| t.0).collect();
+    if ids.is_empty() {
+        return;
+    }
+    let path = path.unwrap_or_else(|| export_path(app.now));
+    app.modal = Some(Modal::ConfirmBulk {
+        bulk: Bulk::Export { path, ids },
+        scroll: 0,
+    });
 }
 
 fn fleet_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
@@ -91,6 +430,7 @@ fn fleet_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
         KeyCode::Char('/') => {
             app.editing_filter = true;
         }
+        KeyCode::Esc if !app.marked.is_empty() => app.marked.clear(),
         KeyCode::Esc if !app.filter_text.is_empty() => app.set_filter_text(String::new()),
         KeyCode::Char(c @ '0'..='9') => {
             let idx = if c == '0' {
@@ -108,21 +448,57 @@ fn fleet_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
                 return app.open_detail(id);
             }
         }
+        KeyCode::Char(' ') => {
+            app.toggle_mark();
+            app.selected = app.selected.saturating_add(1);
+        }
+        KeyCode::Char('*') => {
+            let shown: Vec<DeviceId> = app.order.iter().map(|&i| app.devices[i].id).collect();
+            if !shown.is_empty() && shown.iter().all(|id| app.marked.contains(id)) {
+                app.marked.clear();
+            } else {
+                app.marked.extend(shown);
+            }
+        }
         KeyCode::Char('a') => {
-            if let Some(d) = app.selected_device() {
+            if app.marked.is_empty() {
+                if let Some(d) = app.selected_device() {
+                    app.modal = Some(Modal::Input {
+                        kind: InputKind::Assign,
+                        id: d.id,
+                        name: d.name.clone(),
+                        value: d.assignee.clone().unwrap_or_default(),
+                    });
+                }
+            } else {
                 app.modal = Some(Modal::Input {
-                    kind: InputKind::Assign,
-                    id: d.id,
-                    name: d.name.clone(),
-                    value: d.assignee.clone().unwrap_or_default(),
+                    kind: InputKind::BulkAssign,
+                    id: DeviceId(0),
+                    name: format!("{} marked devices", app.marked.len()),
+                    value: String::new(),
                 });
             }
         }
+        KeyCode::Char('L') => pick_lifecycle(app),
+        KeyCode::Char('x') => confirm_export(app, None),
         _ => {}
     }
     app.clamp_selection();
     Vec::new()
 }
+
+fn set_window(app: &mut App, w: Window) -> Vec<Request> {
+    let Some(d) = app.detail.as_mut() else {
+        return Vec::new();
+    };
+    d.window = w;
+    let id = d.id;
+    app.pending.remove(&ReqKind::Metrics);
+    app.request(Request::Metrics(id, w)).into_iter().collect()
+}
+
+/// Events shown per page on the detail screen (the renderer shows as many as fit).
+pub const EVENTS_PAGE: usize = 10;
 
 fn detail_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
     let Some(d) = app.detail.as_mut() else {
@@ -145,16 +521,20 @@ fn detail_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
             app.screen = Screen::Fleet;
         }
         KeyCode::Char('w') => {
-            d.window = d.window.next();
-            let w = d.window;
-            app.pending.remove(&super::state::ReqKind::Metrics);
-            return app.request(Request::Metrics(id, w)).into_iter().collect();
+            let w = d.window.next();
+            return set_window(app, w);
         }
-        KeyCode::Char(c @ '1'..='4') => {
-            d.window = Window::ALL[c as usize - '1' as usize];
-            let w = d.window;
-            app.pending.remove(&super::state::ReqKind::Metrics);
-            return app.request(Request::Metrics(id, w)).into_iter().collect();
+        KeyCode::Char(c @ '1'..='6') => {
+            let w = Window::ALL[c as usize - '1' as usize];
+            return set_window(app, w);
+        }
+        KeyCode::PageDown | KeyCode::Char('J')
+            if d.events_offset + EVENTS_PAGE < d.events.len() =>
+        {
+            d.events_offset += EVENTS_PAGE;
+        }
+        KeyCode::PageUp | KeyCode::Char('K') => {
+            d.events_offset = d.events_offset.saturating_sub(EVENTS_PAGE);
         }
         KeyCode::Char('a') => {
             let value = summary.and_then(|s| s.assignee.clone()).unwrap_or_default();
@@ -204,9 +584,9 @@ fn detail_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
                     });
                 } else {
                     app.modal = Some(Modal::PickState {
-                        id,
+                        ids: vec![id],
                         name,
-                        from,
+                        from: Some(from),
                         options,
                         selected: 0,
                     });
@@ -231,18 +611,54 @@ fn filter_key(app: &mut App, key: KeyEvent) {
             app.editing_filter = false;
             app.set_filter_text(String::new());
         }
-        KeyCode::Backspace => {
+        _ => {
             let mut t = app.filter_text.clone();
-            t.pop();
-            app.set_filter_text(t);
+            if edit_line(&mut t, key, 500) {
+                app.set_filter_text(t);
+            }
         }
-        KeyCode::Char(c) => {
-            let mut t = app.filter_text.clone();
-            t.push(c);
-            app.set_filter_text(t);
-        }
-        _ => {}
     }
+}
+
+fn command_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
+    let Some(mut cl) = app.command.take() else {
+        return Vec::new();
+    };
+    match key.code {
+        KeyCode::Esc => {}
+        KeyCode::Enter => {
+            let text = cl.text.clone();
+            return command::run(app, &text);
+        }
+        KeyCode::Tab | KeyCode::BackTab => {
+            if cl.completion.is_none() {
+                cl.stem = cl.text.clone();
+            }
+            let options = command::completions(app, &cl.stem);
+            if !options.is_empty() {
+                let n = options.len();
+                let next = match (cl.completion, key.code) {
+                    (None, KeyCode::BackTab) => n - 1,
+                    (None, _) => 0,
+                    (Some(i), KeyCode::BackTab) => (i + n - 1) % n,
+                    (Some(i), _) => (i + 1) % n,
+                };
+                cl.completion = Some(next);
+                cl.text = command::complete(&cl.stem, &options[next]);
+            }
+            app.command = Some(cl);
+        }
+        _ => {
+            if key.code == KeyCode::Backspace && cl.text.is_empty() {
+                // Backspace on an empty bar closes it, as in k9s and vim.
+                return Vec::new();
+            }
+            edit_line(&mut cl.text, key, 300);
+            cl.completion = None;
+            app.command = Some(cl);
+        }
+    }
+    Vec::new()
 }
 
 fn modal_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
@@ -250,12 +666,19 @@ fn modal_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
         return Vec::new();
     };
     match modal {
-        Modal::Help => {
-            // Any key closes help; q still quits.
-            if key.code == KeyCode::Char('q') {
-                app.quit = true;
+        Modal::Help { scroll } => match key.code {
+            KeyCode::Down | KeyCode::Char('j') | KeyCode::PageDown => {
+                app.modal = Some(Modal::Help { scroll: scroll + 1 });
             }
-        }
+            KeyCode::Up | KeyCode::Char('k') | KeyCode::PageUp => {
+                app.modal = Some(Modal::Help {
+                    scroll: scroll.saturating_sub(1),
+                });
+            }
+            // Any other key closes help; q still quits.
+            KeyCode::Char('q') => app.quit = true,
+            _ => {}
+        },
         Modal::Input {
             kind,
             id,
@@ -266,6 +689,10 @@ fn modal_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
             KeyCode::Enter => {
                 let v = value.trim().to_string();
                 let (patch, description) = match kind {
+                    InputKind::BulkAssign => {
+                        confirm_assign(app, &v);
+                        return Vec::new();
+                    }
                     InputKind::Assign => (
                         DevicePatch {
                             assignee: Some(v.clone()),
@@ -296,93 +723,47 @@ fn modal_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
                     id,
                     patch,
                     description,
+                    bulk: false,
                 }));
             }
-            KeyCode::Backspace => {
-                value.pop();
-                app.modal = Some(Modal::Input {
-                    kind,
-                    id,
-                    name,
-                    value,
-                });
-            }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                app.modal = Some(Modal::Input {
-                    kind,
-                    id,
-                    name,
-                    value: String::new(),
-                });
-            }
-            KeyCode::Char(c) => {
-                if value.chars().count() < 200 {
-                    value.push(c);
-                }
-                app.modal = Some(Modal::Input {
-                    kind,
-                    id,
-                    name,
-                    value,
-                });
-            }
             _ => {
+                edit_line(&mut value, key, 200);
                 app.modal = Some(Modal::Input {
                     kind,
                     id,
                     name,
                     value,
-                })
+                });
             }
         },
         Modal::PickState {
-            id,
+            ids,
             name,
             from,
             options,
             mut selected,
         } => match key.code {
             KeyCode::Esc | KeyCode::Char('q') => {}
-            KeyCode::Down | KeyCode::Char('j') => {
-                selected = (selected + 1).min(options.len().saturating_sub(1));
-                app.modal = Some(Modal::PickState {
-                    id,
-                    name,
-                    from,
-                    options,
-                    selected,
-                });
-            }
-            KeyCode::Up | KeyCode::Char('k') => {
-                selected = selected.saturating_sub(1);
-                app.modal = Some(Modal::PickState {
-                    id,
-                    name,
-                    from,
-                    options,
-                    selected,
-                });
-            }
             KeyCode::Enter => {
                 if let Some(to) = options.get(selected).copied() {
-                    app.modal = Some(Modal::Confirm(Action {
-                        id,
-                        patch: DevicePatch {
-                            lifecycle_state: Some(to),
-                            ..Default::default()
-                        },
-                        description: format!("move {name} from {from} to {to}"),
-                    }));
+                    confirm_lifecycle(app, &ids, to);
                 }
             }
-            _ => {
+            other => {
+                match other {
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        selected = (selected + 1).min(options.len().saturating_sub(1));
+                    }
+                    KeyCode::Up | KeyCode::Char('k') => selected = selected.saturating_sub(1),
+                    _ => {}
+                }
                 app.modal = Some(Modal::PickState {
-                    id,
+                    ids,
                     name,
                     from,
                     options,
                     selected,
-                })
+                });
             }
         },
         Modal::Confirm(action) => match key.code {
@@ -401,6 +782,66 @@ fn modal_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
             }
             _ => app.modal = Some(Modal::Confirm(action)),
         },
+        Modal::ConfirmBulk { bulk, scroll } => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                return start_bulk(app, bulk);
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+                app.status = Some(Status {
+                    text: "cancelled".into(),
+                    error: false,
+                });
+            }
+            KeyCode::Down | KeyCode::Char('j') | KeyCode::PageDown => {
+                app.modal = Some(Modal::ConfirmBulk {
+                    bulk,
+                    scroll: scroll + 1,
+                });
+            }
+            KeyCode::Up | KeyCode::Char('k') | KeyCode::PageUp => {
+                app.modal = Some(Modal::ConfirmBulk {
+                    bulk,
+                    scroll: scroll.saturating_sub(1),
+                });
+            }
+            _ => app.modal = Some(Modal::ConfirmBulk { bulk, scroll }),
+        },
     }
     Vec::new()
+}
+
+/// Sends a confirmed bulk change.
+fn start_bulk(app: &mut App, bulk: Bulk) -> Vec<Request> {
+    match bulk {
+        Bulk::Patch { summary, actions } => {
+            app.bulk = Some(BulkProgress {
+                summary: summary.clone(),
+                total: actions.len(),
+                done: 0,
+                failed: Vec::new(),
+            });
+            app.status = Some(Status {
+                text: format!("sending: {summary}…"),
+                error: false,
+            });
+            actions
+                .into_iter()
+                .filter_map(|a| app.request(Request::Patch(a)))
+                .collect()
+        }
+        Bulk::Export { path, ids } => {
+            let rows: Vec<_> = ids
+                .iter()
+                .filter_map(|id| app.device(*id).cloned())
+                .collect();
+            app.status = Some(Status {
+                text: format!("writing {}…", path.display()),
+                error: false,
+            });
+            app.pending.remove(&ReqKind::Export);
+            app.request(Request::Export(path, rows))
+                .into_iter()
+                .collect()
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! work runs on the tokio runtime ([`fetch`]) and comes back over a channel, so a slow or dead
 //! server never freezes the screen.
 
+pub mod command;
 pub mod fetch;
 pub mod keys;
 pub mod state;
@@ -9,7 +10,8 @@ pub mod ui;
 
 use crate::Ctx;
 use crate::client::ClientError;
-use ratatui::crossterm::event::{self, Event};
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::execute;
 use state::{App, ConnState, Request, Screen, Theme};
 use std::io::IsTerminal;
 use std::sync::mpsc;
@@ -29,11 +31,18 @@ pub fn run(ctx: &Ctx, rt: &tokio::runtime::Runtime, refresh_s: u64) -> anyhow::R
     let (tx, rx) = mpsc::channel();
     let fetcher = fetch::Fetcher::new(client, rt.handle().clone(), tx);
     let mut app = App::new(server, theme, chrono::Utc::now());
+    // Saved views live in the console's config; a broken file was reported by Ctx already.
+    app.views = crate::config::load(&ctx.config_dir)
+        .map(|c| c.views)
+        .unwrap_or_default();
 
     // ratatui::init enters the alternate screen, enables raw mode and installs a panic hook
     // that restores the terminal before the panic message is printed.
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut app, &fetcher, &rx, refresh_s);
+    // Mouse wheel and clicks where the terminal reports them (hold Shift to select text).
+    let _ = execute!(std::io::stdout(), EnableMouseCapture);
+    let result = event_loop(&mut terminal, &mut app, &fetcher, &rx, refresh_s, ctx);
+    let _ = execute!(std::io::stdout(), DisableMouseCapture);
     ratatui::restore();
     result?;
     if let ConnState::AuthFailed(e) = &app.conn {
@@ -50,6 +59,7 @@ fn event_loop(
     fetcher: &fetch::Fetcher,
     rx: &mpsc::Receiver<state::Response>,
     refresh_s: u64,
+    ctx: &Ctx,
 ) -> anyhow::Result<()> {
     let refresh = Duration::from_secs(refresh_s.max(1));
     let retry = Duration::from_secs(3).min(refresh);
@@ -70,23 +80,23 @@ fn event_loop(
             dirty = false;
         }
         if event::poll(Duration::from_millis(100))? {
-            match event::read()? {
-                Event::Key(k) => {
-                    for r in keys::handle_key(app, k) {
-                        fetcher.send(r);
-                    }
-                    dirty = true;
-                }
+            let reqs = match event::read()? {
+                Event::Key(k) => keys::handle_key(app, k),
+                Event::Mouse(m) => keys::handle_mouse(app, m, ui::fleet_first_row_y(app)),
                 Event::Resize(..) => {
                     app.clamp_selection();
-                    dirty = true;
+                    Vec::new()
                 }
-                _ => {}
+                _ => Vec::new(),
+            };
+            for r in reqs {
+                send(app, fetcher, ctx, r);
             }
+            dirty = true;
         }
         while let Ok(resp) = rx.try_recv() {
             for r in app.apply(resp) {
-                fetcher.send(r);
+                send(app, fetcher, ctx, r);
             }
             dirty = true;
         }
@@ -109,4 +119,24 @@ fn event_loop(
         }
     }
     Ok(())
+}
+
+/// Sends a request to the fetcher, except saving views, which is local and quick.
+fn send(app: &mut App, fetcher: &fetch::Fetcher, ctx: &Ctx, r: Request) {
+    match r {
+        Request::SaveViews(views) => {
+            app.pending.remove(&state::ReqKind::SaveViews);
+            let saved = crate::config::load(&ctx.config_dir).and_then(|mut c| {
+                c.views = views;
+                crate::config::save(&ctx.config_dir, &c)
+            });
+            if let Err(e) = saved {
+                app.status = Some(state::Status {
+                    text: format!("views not saved: {e}"),
+                    error: true,
+                });
+            }
+        }
+        other => fetcher.send(other),
+    }
 }

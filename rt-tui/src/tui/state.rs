@@ -2,14 +2,16 @@
 //! sockets. Changed only by key handling ([`super::keys`]) and by fetch results ([`App::apply`]).
 
 use crate::client::ClientError;
-use crate::filter::{Filter, SortKey, filter_and_sort};
+use crate::config::SavedView;
+use crate::filter::{Filter, SortKey, Triage, filter_and_sort_at, triage_rank};
 use chrono::{DateTime, Utc};
 use rt_core::api::{
-    DeviceDetail, DeviceEvent, DevicePatch, DeviceSummary, FleetSummary, MetricsResponse,
-    Resolution,
+    DeviceDetail, DeviceEvent, DevicePatch, DeviceSummary, FleetSummary, HealthLevel,
+    MetricsResponse, Resolution,
 };
 use rt_core::{DeviceId, LifecycleState};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
+use std::path::PathBuf;
 
 /// Display options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,10 +70,19 @@ pub enum Window {
     H24,
     D7,
     D30,
+    D90,
+    Y1,
 }
 
 impl Window {
-    pub const ALL: [Window; 4] = [Window::H1, Window::H24, Window::D7, Window::D30];
+    pub const ALL: [Window; 6] = [
+        Window::H1,
+        Window::H24,
+        Window::D7,
+        Window::D30,
+        Window::D90,
+        Window::Y1,
+    ];
 
     pub fn seconds(self) -> i64 {
         match self {
@@ -79,6 +90,8 @@ impl Window {
             Window::H24 => 86_400,
             Window::D7 => 7 * 86_400,
             Window::D30 => 30 * 86_400,
+            Window::D90 => 90 * 86_400,
+            Window::Y1 => 365 * 86_400,
         }
     }
 
@@ -88,7 +101,13 @@ impl Window {
             Window::H24 => "24h",
             Window::D7 => "7d",
             Window::D30 => "30d",
+            Window::D90 => "90d",
+            Window::Y1 => "1y",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Window> {
+        Window::ALL.into_iter().find(|w| w.label() == s)
     }
 
     pub fn resolution(self) -> Resolution {
@@ -96,12 +115,8 @@ impl Window {
     }
 
     pub fn next(self) -> Window {
-        match self {
-            Window::H1 => Window::H24,
-            Window::H24 => Window::D7,
-            Window::D7 => Window::D30,
-            Window::D30 => Window::H1,
-        }
+        let i = Window::ALL.iter().position(|w| *w == self).unwrap_or(0);
+        Window::ALL[(i + 1) % Window::ALL.len()]
     }
 }
 
@@ -112,14 +127,21 @@ pub struct DetailState {
     pub detail: Option<DeviceDetail>,
     pub metrics: Option<MetricsResponse>,
     pub events: Vec<DeviceEvent>,
+    /// First event shown (events are newest first); PgUp/PgDn page through them.
+    pub events_offset: usize,
     pub window: Window,
     pub error: Option<String>,
 }
+
+/// How many events the detail screen asks for (the newest); paging is local.
+pub const EVENTS_LIMIT: u32 = 200;
 
 /// Which text an input box edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
     Assign,
+    /// Assign every marked device.
+    BulkAssign,
     AssetTag,
     Notes,
 }
@@ -127,7 +149,7 @@ pub enum InputKind {
 impl InputKind {
     pub fn title(self) -> &'static str {
         match self {
-            InputKind::Assign => "Assign to (user name; empty to unassign)",
+            InputKind::Assign | InputKind::BulkAssign => "Assign to (user name; empty to unassign)",
             InputKind::AssetTag => "Asset tag",
             InputKind::Notes => "Notes",
         }
@@ -141,12 +163,49 @@ pub struct Action {
     pub patch: DevicePatch,
     /// "assign build-07 to alice"
     pub description: String,
+    /// Part of a bulk action: the result counts into [`App::bulk`] instead of its own status.
+    pub bulk: bool,
+}
+
+/// A change to several devices, confirmed once with the full list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bulk {
+    /// PATCHes, one per device; `summary` is the one-line title ("assign 2 devices to alice").
+    Patch {
+        summary: String,
+        actions: Vec<Action>,
+    },
+    /// A CSV of the marked devices' rows, written to `path`.
+    Export { path: PathBuf, ids: Vec<DeviceId> },
+}
+
+impl Bulk {
+    pub fn title(&self) -> String {
+        match self {
+            Bulk::Patch { summary, .. } => summary.clone(),
+            Bulk::Export { path, ids } => {
+                format!("export {} devices to {}", ids.len(), path.display())
+            }
+        }
+    }
+}
+
+/// Progress of a bulk change being sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BulkProgress {
+    pub summary: String,
+    pub total: usize,
+    pub done: usize,
+    pub failed: Vec<String>,
 }
 
 /// A popup over the current screen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Modal {
-    Help,
+    /// The keys of the current screen; `scroll` when they do not fit.
+    Help {
+        scroll: usize,
+    },
     Input {
         kind: InputKind,
         id: DeviceId,
@@ -154,13 +213,29 @@ pub enum Modal {
         value: String,
     },
     PickState {
-        id: DeviceId,
+        /// One device, or every marked one (bulk).
+        ids: Vec<DeviceId>,
         name: String,
-        from: LifecycleState,
+        from: Option<LifecycleState>,
         options: Vec<LifecycleState>,
         selected: usize,
     },
     Confirm(Action),
+    /// One confirmation for a change to several devices, listing each; `scroll` pages it.
+    ConfirmBulk {
+        bulk: Bulk,
+        scroll: usize,
+    },
+}
+
+/// The `:` command bar being edited.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CommandLine {
+    pub text: String,
+    /// Which completion Tab picked last (cycles).
+    pub completion: Option<usize>,
+    /// The text before Tab started cycling.
+    pub stem: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,11 +254,16 @@ pub struct Status {
 /// Requests to the background fetcher.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
+    /// The fleet from the top: the first page is applied at once, the rest follows.
     Fleet,
     Detail(DeviceId),
     Metrics(DeviceId, Window),
     Events(DeviceId),
     Patch(Action),
+    /// Write these rows as CSV to the path (bulk export).
+    Export(PathBuf, Vec<DeviceSummary>),
+    /// Store the saved views in the console's config (not network; the run loop does it).
+    SaveViews(Vec<SavedView>),
 }
 
 /// At most one request of each kind is in flight.
@@ -194,6 +274,8 @@ pub enum ReqKind {
     Metrics,
     Events,
     Patch,
+    Export,
+    SaveViews,
 }
 
 impl Request {
@@ -204,30 +286,62 @@ impl Request {
             Request::Metrics(..) => ReqKind::Metrics,
             Request::Events(_) => ReqKind::Events,
             Request::Patch(_) => ReqKind::Patch,
+            Request::Export(..) => ReqKind::Export,
+            Request::SaveViews(_) => ReqKind::SaveViews,
         }
     }
+}
+
+/// One page of the fleet as it arrives: `last` when the whole fleet is in.
+#[derive(Debug)]
+pub struct FleetPage {
+    pub items: Vec<DeviceSummary>,
+    /// Devices on the server (the total of the page answer).
+    pub total: u64,
+    pub last: bool,
+    pub summary: Option<FleetSummary>,
 }
 
 /// Results from the fetcher.
 #[derive(Debug)]
 pub enum Response {
+    /// A page of the fleet: the first (the devices that need a person) is shown at once on
+    /// the first load; the last holds the whole fleet.
+    FleetPage(Result<FleetPage, ClientError>),
+    /// The whole fleet at once (tests, small fleets).
     Fleet(Result<(Vec<DeviceSummary>, Option<FleetSummary>), ClientError>),
     Detail(DeviceId, Result<DeviceDetail, ClientError>),
     Metrics(DeviceId, Window, Result<MetricsResponse, ClientError>),
     Events(DeviceId, Result<Vec<DeviceEvent>, ClientError>),
     Patched(Action, Result<DeviceDetail, ClientError>),
+    /// Bulk export written: path and rows, or why not.
+    Exported(PathBuf, Result<usize, String>),
 }
 
 impl Response {
     pub fn kind(&self) -> ReqKind {
         match self {
-            Response::Fleet(_) => ReqKind::Fleet,
+            Response::Fleet(_) | Response::FleetPage(_) => ReqKind::Fleet,
             Response::Detail(..) => ReqKind::Detail,
             Response::Metrics(..) => ReqKind::Metrics,
             Response::Events(..) => ReqKind::Events,
             Response::Patched(..) => ReqKind::Patch,
+            Response::Exported(..) => ReqKind::Export,
         }
     }
+}
+
+/// Header counts: what `health:LEVEL` lists, split offline into long silence and asleep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    pub total: u64,
+    pub critical: u64,
+    pub warning: u64,
+    pub offline: u64,
+    /// Of `offline`: silent for less than a day (asleep).
+    pub asleep: u64,
+    pub ok: u64,
+    pub unknown: u64,
 }
 
 /// The whole state of the console.
@@ -238,6 +352,9 @@ pub struct App {
     pub server: String,
     pub devices: Vec<DeviceSummary>,
     pub summary: Option<FleetSummary>,
+    /// Devices on the server, from the last page answer; more than `devices.len()` while
+    /// the rest loads in the background.
+    pub server_total: Option<u64>,
     /// Indices into `devices` after filter and sort.
     pub order: Vec<usize>,
     pub filter_text: String,
@@ -252,6 +369,12 @@ pub struct App {
     pub offset: usize,
     /// Table rows that fit on screen (set by the run loop from the terminal size).
     pub table_rows: usize,
+    /// Devices marked for a bulk action.
+    pub marked: BTreeSet<DeviceId>,
+    pub command: Option<CommandLine>,
+    /// Named filter + sort, from the console's config.
+    pub views: Vec<SavedView>,
+    pub bulk: Option<BulkProgress>,
     pub conn: ConnState,
     pub last_refresh: Option<DateTime<Utc>>,
     pub screen: Screen,
@@ -270,6 +393,7 @@ impl App {
             server: server.into(),
             devices: Vec::new(),
             summary: None,
+            server_total: None,
             order: Vec::new(),
             filter_text: String::new(),
             filter: Filter::default(),
@@ -280,6 +404,10 @@ impl App {
             selected: 0,
             offset: 0,
             table_rows: 20,
+            marked: BTreeSet::new(),
+            command: None,
+            views: Vec::new(),
+            bulk: None,
             conn: ConnState::Connecting,
             last_refresh: None,
             screen: Screen::Fleet,
@@ -296,13 +424,68 @@ impl App {
     pub fn set_devices(&mut self, devices: Vec<DeviceSummary>, summary: Option<FleetSummary>) {
         let keep = self.selected_device().map(|d| d.id);
         self.devices = devices;
-        self.summary = summary;
+        if summary.is_some() {
+            self.summary = summary;
+        }
+        // Marks of devices that are gone go with them.
+        let ids: HashSet<DeviceId> = self.devices.iter().map(|d| d.id).collect();
+        self.marked.retain(|id| ids.contains(id));
         self.reorder(keep);
+    }
+
+    /// True while the rest of the fleet is still loading in the background.
+    pub fn loading_more(&self) -> bool {
+        self.server_total
+            .is_some_and(|t| (self.devices.len() as u64) < t)
+    }
+
+    /// Header counts. From the devices in memory once the whole fleet is loaded (so that they
+    /// equal what `health:` filters list); from the server's summary while loading.
+    pub fn counts(&self) -> Counts {
+        if (self.loading_more() || self.devices.is_empty())
+            && let Some(s) = &self.summary
+        {
+            let c = |k: &str| s.by_health.get(k).copied().unwrap_or(0);
+            return Counts {
+                total: s.total,
+                critical: c("critical"),
+                warning: c("warning"),
+                offline: c("offline"),
+                asleep: 0,
+                ok: c("ok"),
+                unknown: c("unknown"),
+            };
+        }
+        let mut n = Counts {
+            total: self.devices.len() as u64,
+            ..Counts::default()
+        };
+        for d in &self.devices {
+            match d.health.level {
+                HealthLevel::Critical => n.critical += 1,
+                HealthLevel::Warning => n.warning += 1,
+                HealthLevel::Offline => {
+                    n.offline += 1;
+                    if triage_rank(d, self.now) == Triage::Asleep {
+                        n.asleep += 1;
+                    }
+                }
+                HealthLevel::Ok => n.ok += 1,
+                HealthLevel::Unknown => n.unknown += 1,
+            }
+        }
+        n
     }
 
     /// Recomputes `order` after a change of data, filter or sort.
     pub fn reorder(&mut self, keep: Option<DeviceId>) {
-        self.order = filter_and_sort(&self.devices, &self.filter, self.sort, self.descending);
+        self.order = filter_and_sort_at(
+            &self.devices,
+            &self.filter,
+            self.sort,
+            self.descending,
+            self.now,
+        );
         if let Some(id) = keep
             && let Some(pos) = self.order.iter().position(|&i| self.devices[i].id == id)
         {
@@ -327,8 +510,46 @@ impl App {
         self.offset = self.offset.min(self.order.len().saturating_sub(rows));
     }
 
+    /// Scrolls so that the selection sits in the middle of the table (after a re-sort the
+    /// selected device moves; centring it shows it with its new neighbours).
+    pub fn center_selection(&mut self) {
+        let rows = self.table_rows.max(1);
+        self.offset = self.selected.saturating_sub(rows / 2);
+        self.clamp_selection();
+    }
+
     pub fn selected_device(&self) -> Option<&DeviceSummary> {
         self.order.get(self.selected).map(|&i| &self.devices[i])
+    }
+
+    pub fn device(&self, id: DeviceId) -> Option<&DeviceSummary> {
+        self.devices.iter().find(|d| d.id == id)
+    }
+
+    /// The marked devices, in table order (marked devices hidden by the filter included, last).
+    pub fn marked_devices(&self) -> Vec<&DeviceSummary> {
+        let mut out: Vec<&DeviceSummary> = self
+            .order
+            .iter()
+            .map(|&i| &self.devices[i])
+            .filter(|d| self.marked.contains(&d.id))
+            .collect();
+        let shown: HashSet<DeviceId> = out.iter().map(|d| d.id).collect();
+        out.extend(
+            self.devices
+                .iter()
+                .filter(|d| self.marked.contains(&d.id) && !shown.contains(&d.id)),
+        );
+        out
+    }
+
+    /// Marks or unmarks the selected device.
+    pub fn toggle_mark(&mut self) {
+        if let Some(id) = self.selected_device().map(|d| d.id)
+            && !self.marked.remove(&id)
+        {
+            self.marked.insert(id);
+        }
     }
 
     /// Applies the filter line; a bad token keeps the previous filter and shows why.
@@ -354,11 +575,41 @@ impl App {
         }
         let keep = self.selected_device().map(|d| d.id);
         self.reorder(keep);
+        self.center_selection();
+    }
+
+    /// Applies a saved view (its filter and sort).
+    pub fn apply_view(&mut self, v: &SavedView) -> Result<(), String> {
+        Filter::parse(&v.filter)?;
+        let key = SortKey::parse(&v.sort)
+            .ok_or_else(|| format!("view {:?} has an unknown sort {:?}", v.name, v.sort))?;
+        self.sort = key;
+        self.descending = v.descending;
+        self.set_filter_text(v.filter.clone());
+        self.center_selection();
+        Ok(())
+    }
+
+    /// Saves the current filter and sort as view `name` (replacing one of that name).
+    pub fn save_view(&mut self, name: &str) -> SavedView {
+        let v = SavedView {
+            name: name.to_string(),
+            filter: self.filter_text.clone(),
+            sort: self.sort.label().to_string(),
+            descending: self.descending,
+        };
+        match self.views.iter_mut().find(|x| x.name == name) {
+            Some(slot) => *slot = v.clone(),
+            None => self.views.push(v.clone()),
+        }
+        v
     }
 
     /// Marks `r` as pending and returns it, unless one of its kind is already in flight.
     pub fn request(&mut self, r: Request) -> Option<Request> {
-        if r.kind() != ReqKind::Patch && self.pending.contains(&r.kind()) {
+        if !matches!(r.kind(), ReqKind::Patch | ReqKind::SaveViews)
+            && self.pending.contains(&r.kind())
+        {
             return None;
         }
         self.pending.insert(r.kind());
@@ -373,6 +624,7 @@ impl App {
             detail: None,
             metrics: None,
             events: Vec::new(),
+            events_offset: 0,
             window,
             error: None,
         });
@@ -401,10 +653,39 @@ impl App {
 
     /// Takes a fetch result into the state. Returns follow-up requests.
     pub fn apply(&mut self, resp: Response) -> Vec<Request> {
-        self.pending.remove(&resp.kind());
+        let kind = resp.kind();
         let mut follow = Vec::new();
         match resp {
+            Response::FleetPage(Ok(page)) => {
+                self.conn = ConnState::Connected;
+                if page.summary.is_some() {
+                    self.summary = page.summary;
+                }
+                if page.last {
+                    self.pending.remove(&kind);
+                    self.server_total = Some(page.total);
+                    self.set_devices(page.items, None);
+                    self.last_refresh = Some(self.now);
+                } else if self.devices.is_empty() || self.loading_more() {
+                    // First load: show the first page at once while the rest loads. A refresh
+                    // keeps showing the previous fleet until the new one is in.
+                    self.server_total = Some(page.total);
+                    self.set_devices(page.items, None);
+                }
+                return follow;
+            }
+            Response::FleetPage(Err(e)) => {
+                self.pending.remove(&kind);
+                self.connection_error(e);
+                return follow;
+            }
+            _ => {}
+        }
+        self.pending.remove(&kind);
+        match resp {
+            Response::FleetPage(_) => {}
             Response::Fleet(Ok((devices, summary))) => {
+                self.server_total = Some(devices.len() as u64);
                 self.set_devices(devices, summary);
                 self.conn = ConnState::Connected;
                 self.last_refresh = Some(self.now);
@@ -441,38 +722,90 @@ impl App {
                         Ok(mut ev) => {
                             ev.sort_by_key(|e| std::cmp::Reverse(e.at));
                             d.events = ev;
+                            d.events_offset = d.events_offset.min(d.events.len());
                         }
                         Err(e) => d.error = Some(e.short()),
                     }
                 }
             }
-            Response::Patched(action, r) => match r {
-                Ok(detail) => {
-                    self.status = Some(Status {
-                        text: format!("done: {}", action.description),
-                        error: false,
-                    });
+            Response::Patched(action, r) => {
+                if let Ok(detail) = &r {
                     let summary = detail.summary.clone();
                     if let Some(d) = self.detail.as_mut().filter(|d| d.id == action.id) {
-                        d.detail = Some(detail);
+                        d.detail = Some(detail.clone());
                     }
                     if let Some(slot) = self.devices.iter_mut().find(|d| d.id == summary.id) {
                         *slot = summary;
                     }
-                    self.reorder(Some(action.id));
+                    let keep = self.selected_device().map(|d| d.id);
+                    self.reorder(keep.or(Some(action.id)));
                     if self.detail.as_ref().is_some_and(|d| d.id == action.id) {
                         follow.extend(self.request(Request::Events(action.id)));
                     }
                 }
-                Err(e) => {
-                    self.status = Some(Status {
-                        text: format!("refused: {} — {}", action.description, e.short()),
-                        error: true,
+                if action.bulk {
+                    self.bulk_result(&action, r.err());
+                } else {
+                    self.status = Some(match r {
+                        Ok(_) => Status {
+                            text: format!("done: {}", action.description),
+                            error: false,
+                        },
+                        Err(e) => Status {
+                            text: format!("refused: {} — {}", action.description, e.short()),
+                            error: true,
+                        },
                     });
                 }
-            },
+            }
+            Response::Exported(path, r) => {
+                self.status = Some(match r {
+                    Ok(n) => Status {
+                        text: format!("exported {n} devices to {}", path.display()),
+                        error: false,
+                    },
+                    Err(e) => Status {
+                        text: format!("export to {} failed: {e}", path.display()),
+                        error: true,
+                    },
+                });
+            }
         }
         follow
+    }
+
+    /// Counts one answer of a bulk change; the status says how far it got and what failed.
+    fn bulk_result(&mut self, action: &Action, err: Option<ClientError>) {
+        let Some(b) = self.bulk.as_mut() else {
+            return;
+        };
+        b.done += 1;
+        if let Some(e) = err {
+            b.failed
+                .push(format!("{}: {}", action.description, e.short()));
+        }
+        let text = if b.failed.is_empty() {
+            format!("{}: {}/{} done", b.summary, b.done, b.total)
+        } else {
+            format!(
+                "{}: {}/{} answered, {} refused — {}",
+                b.summary,
+                b.done,
+                b.total,
+                b.failed.len(),
+                b.failed.join("; ")
+            )
+        };
+        self.status = Some(Status {
+            text,
+            error: !b.failed.is_empty(),
+        });
+        if b.done >= b.total {
+            if b.failed.is_empty() {
+                self.marked.clear();
+            }
+            self.bulk = None;
+        }
     }
 
     fn connection_error(&mut self, e: ClientError) {

@@ -16,41 +16,21 @@ use std::net::IpAddr;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-const LOGIN_FAILED: &str = "invalid user name or password";
-
 pub async fn login(state: State, addr: Option<IpAddr>, body: Bytes) -> Result<Response, ApiError> {
     let req: LoginRequest = parse_json(&body)?;
-    if let Some(wait) = state.throttle.check(addr, &req.username) {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            codes::TOO_MANY_REQUESTS,
-            format!("too many failed logins; try again in {wait} s"),
-        );
-        e.retry_after = Some(wait);
-        return Err(e);
-    }
-    let name = req.username.clone();
-    let user = state
-        .store
-        .run(move |c| users::find_by_name(c, &name).map_err(ApiError::from))
-        .await?;
-    let password = req.password.clone();
-    let ok_user = tokio::task::spawn_blocking(move || match user {
-        Some(u) if auth::verify_password(&password, &u.password_hash) && !u.disabled => Some(u),
-        Some(_) => None,
-        None => {
-            auth::verify_dummy(&password);
-            None
+    let user = match state
+        .passwords
+        .check(&state.store, addr, &req.username, &req.password)
+        .await
+    {
+        Ok(u) => u,
+        Err(e) => {
+            if matches!(e, auth::CheckError::Invalid) {
+                tracing::info!(username = %req.username, "login failed");
+            }
+            return Err(e.into());
         }
-    })
-    .await
-    .map_err(|_| ApiError::internal())?;
-    let Some(user) = ok_user else {
-        state.throttle.record_failure(addr, &req.username);
-        tracing::info!(username = %req.username, "login failed");
-        return Err(ApiError::unauthorized(LOGIN_FAILED));
     };
-    state.throttle.record_success(&req.username);
     let token = new_token(TokenKind::Session);
     let hash = hash_token(&token);
     let now = Utc::now();
@@ -116,14 +96,7 @@ pub async fn create_user(
     let caller = require_user(&state, authz.as_deref(), Role::Admin).await?;
     let req: CreateUserRequest = parse_json(&body)?;
     check_username(&req.username).map_err(|m| ApiError::validation(m, "username"))?;
-    let password = req.password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(|e| match e {
-            auth::PasswordError::Hash => ApiError::internal(),
-            other => ApiError::validation(other.to_string(), "password"),
-        })?;
+    let hash = state.passwords.hash(&req.password).await?;
     let name = req.username.clone();
     let role = req.role;
     let row = state
@@ -158,15 +131,7 @@ pub async fn update_user(
         ));
     }
     let hash = match req.password.clone() {
-        Some(p) => Some(
-            tokio::task::spawn_blocking(move || auth::hash_password(&p))
-                .await
-                .map_err(|_| ApiError::internal())?
-                .map_err(|e| match e {
-                    auth::PasswordError::Hash => ApiError::internal(),
-                    other => ApiError::validation(other.to_string(), "password"),
-                })?,
-        ),
+        Some(p) => Some(state.passwords.hash(&p).await?),
         None => None,
     };
     let (role, disabled) = (req.role, req.disabled);

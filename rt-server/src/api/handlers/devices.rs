@@ -83,6 +83,9 @@ pub fn fleet_summary_of(state: &AppState, row: &FleetRow, now: DateTime<Utc>) ->
         cpu_recent: Vec::new(),
         os_name: row.os_name.clone(),
         enrolled_at: crate::store::from_ms(row.enrolled_at),
+        // The light fleet row has neither; the device detail fills them.
+        serial_number: None,
+        model: None,
     }
 }
 
@@ -107,6 +110,8 @@ pub fn summary_of(
             cpu_recent: row.cpu_recent(),
             os_name: row.os_name.clone(),
             enrolled_at: crate::store::from_ms(row.enrolled_at),
+            serial_number: row.serial_number.clone(),
+            model: row.inventory().model,
         },
         latest,
     )

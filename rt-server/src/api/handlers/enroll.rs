@@ -2,10 +2,10 @@
 
 use crate::api::error::ApiError;
 use crate::api::{State, json, parse_json, require_user};
-use crate::auth::{self, TokenKind, hash_token, new_token};
+use crate::auth::{TokenKind, hash_token, new_token};
+use crate::store::StoreError;
 use crate::store::devices::{self, EnrollInput, EnrollOutcome};
 use crate::store::enrollment::{self, TokenProblem};
-use crate::store::{StoreError, users};
 use bytes::Bytes;
 use chrono::{Duration, Utc};
 use rt_core::api::{
@@ -179,41 +179,8 @@ pub async fn enroll(state: State, addr: Option<IpAddr>, body: Bytes) -> Result<R
             Credential::Token(hash_token(t.trim()))
         }
         (None, Some(u), Some(p)) => {
-            if let Some(wait) = state.throttle.check(addr, u) {
-                let mut e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    codes::TOO_MANY_REQUESTS,
-                    format!("too many failed logins; try again in {wait} s"),
-                );
-                e.retry_after = Some(wait);
-                return Err(e);
-            }
-            let name = u.clone();
-            let user = state
-                .store
-                .run(move |c| users::find_by_name(c, &name).map_err(ApiError::from))
-                .await?;
-            let pw = p.clone();
-            let ok = tokio::task::spawn_blocking(move || match user {
-                Some(u) if !u.disabled && auth::verify_password(&pw, &u.password_hash) => Some(u),
-                Some(_) => None,
-                None => {
-                    auth::verify_dummy(&pw);
-                    None
-                }
-            })
-            .await
-            .map_err(|_| ApiError::internal())?;
-            match ok {
-                Some(u) => {
-                    state.throttle.record_success(&u.username);
-                    Credential::User(u.username)
-                }
-                None => {
-                    state.throttle.record_failure(addr, u);
-                    return Err(ApiError::unauthorized("invalid user name or password"));
-                }
-            }
+            let user = state.passwords.check(&state.store, addr, u, p).await?;
+            Credential::User(user.username)
         }
         _ => {
             return Err(ApiError::bad_request(

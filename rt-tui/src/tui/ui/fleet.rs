@@ -1,6 +1,7 @@
-//! The fleet table. Only the rows on screen are built, so 10,000 devices scroll instantly.
+//! The fleet table. Only the rows on screen are built, so 100,000 devices scroll instantly;
+//! column widths follow the terminal and the visible rows.
 
-use super::widgets::{bold, fg, health_marker};
+use super::widgets::{bold, fg, triage_marker};
 use crate::filter::SortKey;
 use crate::format::{Scale, pct, relative_time, sparkline, temp, truncate};
 use crate::tui::state::App;
@@ -8,23 +9,70 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{
+    Cell, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState, Table,
+};
 
-/// Column layout for a given width: (name width, sparkline width, reasons width).
-pub fn layout(width: u16) -> (u16, u16, u16) {
-    // HEALTH USER STATE CPU RAM DISK TEMP BATT SEEN and 11 one-column gaps.
-    let fixed: u16 = 4 + 8 + 9 + 4 + 4 + 4 + 4 + 4 + 8 + 11;
+/// Column widths of the fleet table for one terminal width and the rows on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Columns {
+    /// One column for the bulk mark when any device is marked.
+    pub mark: u16,
+    pub name: u16,
+    pub user: u16,
+    pub spark: u16,
+    /// 0 when the WHY column does not fit (narrow screens show the reasons under the table).
+    pub why: u16,
+}
+
+/// Widths that use the terminal: names and users get what their longest visible value needs
+/// (in full at 200 columns), the CPU trend and WHY take the rest; on narrow screens names and
+/// users share what is left and are cut with an ellipsis.
+pub fn columns(width: u16, marked: bool, longest_name: usize, longest_user: usize) -> Columns {
+    let mark = u16::from(marked) * 2;
+    // HLTH STATE CPU RAM DISK TEMP BATT SEEN and the one-column gaps of 11 columns.
+    let fixed: u16 = 4 + 9 + 4 + 4 + 4 + 4 + 4 + 8 + 11 + mark;
     let rest = width.saturating_sub(fixed);
+    let want_name = (longest_name.clamp(4, 40)) as u16;
+    let want_user = (longest_user.clamp(4, 30)) as u16;
     if width >= 120 {
-        let spark = 24;
-        let name = 20;
-        let reasons = rest.saturating_sub(spark + name).max(10);
-        (name, spark, reasons)
+        let spark = 16;
+        let why_min = 24;
+        let avail = rest.saturating_sub(spark + why_min);
+        let (name, user) = share(avail, want_name, want_user);
+        let why = rest.saturating_sub(spark + name + user).max(10);
+        Columns {
+            mark,
+            name,
+            user,
+            spark,
+            why,
+        }
     } else {
-        let spark = (rest / 3).clamp(4, 16);
-        let name = rest.saturating_sub(spark).max(6);
-        (name, spark, 0)
+        let spark = (rest / 6).clamp(4, 10);
+        let avail = rest.saturating_sub(spark);
+        let (name, user) = share(avail, want_name, want_user);
+        // What names and users do not need goes to the trend.
+        let spark = spark + avail.saturating_sub(name + user).min(14);
+        Columns {
+            mark,
+            name,
+            user,
+            spark,
+            why: 0,
+        }
     }
+}
+
+/// Splits `avail` columns between name and user: both in full when they fit, else the user
+/// gets up to a third (at least 6) and the name the rest.
+fn share(avail: u16, want_name: u16, want_user: u16) -> (u16, u16) {
+    if want_name + want_user <= avail {
+        return (want_name, want_user);
+    }
+    let user = want_user.min((avail / 3).max(6));
+    let name = avail.saturating_sub(user).max(6).min(want_name.max(6));
+    (name, user)
 }
 
 fn header_cell(label: &str, key: SortKey, app: &App) -> Cell<'static> {
@@ -90,13 +138,62 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         app.order.len(),
         app.devices.len()
     )));
+    if app.loading_more() {
+        spans.push(Span::styled(
+            format!(
+                " (loading {} of {}…)",
+                app.devices.len(),
+                app.server_total.unwrap_or(0)
+            ),
+            fg(t, Color::Cyan),
+        ));
+    }
+    let rows_fit = table_area.height.saturating_sub(1) as usize;
+    // Keep the selection visible even if the run loop's idea of the height is stale.
+    let mut offset = app.offset.min(app.order.len().saturating_sub(1));
+    if app.selected >= offset + rows_fit.max(1) {
+        offset = app.selected + 1 - rows_fit.max(1);
+    }
+    if app.selected < offset {
+        offset = app.selected;
+    }
+    let end = (offset + rows_fit).min(app.order.len());
+    let visible = &app.order[offset..end];
+
+    // Where the view is: rows shown of how many (the scroll position).
+    if !app.order.is_empty() {
+        let pos = if app.order.len() > rows_fit {
+            format!("   rows {}-{} of {}", offset + 1, end, app.order.len())
+        } else {
+            String::new()
+        };
+        spans.push(Span::raw(pos));
+    }
     if let Some(e) = &app.filter_error {
         spans.push(Span::styled(format!("  ! {e}"), fg(t, Color::Red)));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), filter_area);
 
-    let (name_w, spark_w, reasons_w) = layout(area.width);
-    let mut header = vec![
+    let longest = |get: fn(&rt_core::api::DeviceSummary) -> usize| {
+        visible
+            .iter()
+            .map(|&i| get(&app.devices[i]))
+            .max()
+            .unwrap_or(4)
+    };
+    let cols = columns(
+        area.width,
+        !app.marked.is_empty(),
+        longest(|d| d.name.chars().count()),
+        longest(|d| d.assignee.as_deref().map_or(1, |a| a.chars().count())),
+    );
+    let mut header = Vec::new();
+    let mut widths = Vec::new();
+    if cols.mark > 0 {
+        header.push(Cell::from(""));
+        widths.push(Constraint::Length(1));
+    }
+    header.extend([
         header_cell("HLTH", SortKey::Health, app),
         header_cell("NAME", SortKey::Name, app),
         header_cell("USER", SortKey::User, app),
@@ -108,14 +205,18 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         header_cell("BATT", SortKey::Battery, app),
         header_cell("SEEN", SortKey::LastSeen, app),
         Cell::from(Span::styled(
-            if spark_w >= 9 { "CPU TREND" } else { "TREND" },
+            if cols.spark >= 9 {
+                "CPU TREND"
+            } else {
+                "TREND"
+            },
             bold(),
         )),
-    ];
-    let mut widths = vec![
+    ]);
+    widths.extend([
         Constraint::Length(4),
-        Constraint::Length(name_w),
-        Constraint::Length(8),
+        Constraint::Length(cols.name),
+        Constraint::Length(cols.user),
         Constraint::Length(9),
         Constraint::Length(4),
         Constraint::Length(4),
@@ -123,25 +224,15 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(4),
         Constraint::Length(4),
         Constraint::Length(8),
-        Constraint::Length(spark_w),
-    ];
-    if reasons_w > 0 {
+        Constraint::Length(cols.spark),
+    ]);
+    if cols.why > 0 {
         header.push(Cell::from(Span::styled("WHY", bold())));
-        widths.push(Constraint::Min(reasons_w));
+        widths.push(Constraint::Min(cols.why));
     }
 
-    let rows_fit = table_area.height.saturating_sub(1) as usize;
-    // Keep the selection visible even if the run loop's idea of the height is stale.
-    let mut offset = app.offset.min(app.order.len().saturating_sub(1));
-    if app.selected >= offset + rows_fit.max(1) {
-        offset = app.selected + 1 - rows_fit.max(1);
-    }
-    if app.selected < offset {
-        offset = app.selected;
-    }
-    let end = (offset + rows_fit).min(app.order.len());
     let ascii = t.ascii;
-    let rows: Vec<Row> = app.order[offset..end]
+    let rows: Vec<Row> = visible
         .iter()
         .enumerate()
         .map(|(i, &di)| {
@@ -159,10 +250,23 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
             let ram = m.map(|m| m.mem_pct);
             let disk = m.and_then(|m| m.disk_max_pct);
             let tmp = m.and_then(|m| m.temp_max_c);
-            let mut cells = vec![
-                Cell::from(health_marker(d.health.level, t)),
-                Cell::from(truncate(&d.name, name_w as usize, ascii)),
-                Cell::from(truncate(d.assignee.as_deref().unwrap_or("-"), 8, ascii)),
+            let mut cells = Vec::new();
+            if cols.mark > 0 {
+                let mark = match (app.marked.contains(&d.id), ascii) {
+                    (true, false) => "●",
+                    (true, true) => "*",
+                    (false, _) => " ",
+                };
+                cells.push(Cell::from(Span::styled(mark, bold())));
+            }
+            cells.extend([
+                Cell::from(triage_marker(d, app.now, t)),
+                Cell::from(truncate(&d.name, cols.name as usize, ascii)),
+                Cell::from(truncate(
+                    d.assignee.as_deref().unwrap_or("-"),
+                    cols.user as usize,
+                    ascii,
+                )),
                 Cell::from(truncate(d.lifecycle_state.as_str(), 9, ascii)),
                 Cell::from(Span::styled(pct(cpu), hot(cpu, 90.0))),
                 Cell::from(Span::styled(pct(ram), hot(ram, 90.0))),
@@ -173,7 +277,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
                 Cell::from(Span::styled(
                     sparkline(
                         &recent,
-                        spark_w as usize,
+                        cols.spark as usize,
                         Scale::Fixed {
                             min: 0.0,
                             max: 100.0,
@@ -182,13 +286,19 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
                     ),
                     fg(t, Color::Cyan),
                 )),
-            ];
-            if reasons_w > 0 {
-                cells.push(Cell::from(d.health.reasons.join("; ")));
+            ]);
+            if cols.why > 0 {
+                cells.push(Cell::from(truncate(
+                    &d.health.reasons.join("; "),
+                    cols.why as usize,
+                    ascii,
+                )));
             }
             let mut row = Row::new(cells);
             if offset + i == app.selected {
                 row = row.style(Style::new().add_modifier(Modifier::REVERSED));
+            } else if app.marked.contains(&d.id) {
+                row = row.style(bold());
             }
             row
         })
@@ -198,9 +308,28 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         .header(Row::new(header))
         .column_spacing(1);
     f.render_widget(table, table_area);
+    if app.order.len() > rows_fit && rows_fit > 0 {
+        // A scrollbar on the right edge of the rows.
+        let [_, bar_area] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(table_area);
+        let mut state = ScrollbarState::new(app.order.len().saturating_sub(rows_fit))
+            .position(offset)
+            .viewport_content_length(rows_fit);
+        let mut bar = Scrollbar::new(ScrollbarOrientation::VerticalRight)
+            .begin_symbol(None)
+            .end_symbol(None);
+        if ascii {
+            bar = bar.track_symbol(Some("|")).thumb_symbol("#");
+        }
+        f.render_stateful_widget(bar, bar_area, &mut state);
+    }
     if empty {
         let msg = if app.devices.is_empty() {
-            "no devices yet (enroll one with rt-agent enroll)"
+            if app.last_refresh.is_none() {
+                "loading the fleet…"
+            } else {
+                "no devices yet (enroll one with rt-agent enroll)"
+            }
         } else {
             "no device matches the filter (Esc clears it)"
         };

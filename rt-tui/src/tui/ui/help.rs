@@ -1,8 +1,9 @@
 //! Popups: the help screen (every key) and the action dialogs.
 
 use super::widgets::{block, bold, fg, popup};
+use crate::format::truncate;
 use crate::tui::keys::HELP;
-use crate::tui::state::{App, Modal};
+use crate::tui::state::{App, Bulk, Modal, Screen};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -15,37 +16,28 @@ pub fn render_modal(f: &mut Frame, area: Rect, app: &App) {
     };
     let t = app.theme;
     match modal {
-        Modal::Help => {
-            let key_w = HELP
-                .iter()
-                .map(|(k, _, _)| k.chars().count())
-                .max()
-                .unwrap_or(8);
-            let mut lines: Vec<Line> = HELP
-                .iter()
-                .map(|(k, what, _)| {
-                    Line::from(vec![
-                        Span::styled(format!(" {k:<key_w$}  "), bold()),
-                        Span::raw(*what),
-                    ])
-                })
-                .collect();
-            lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                " Health markers: CRIT critical, WARN warning, OFF offline, ok, ? unknown",
-                Style::new(),
-            ));
-            lines.push(Line::styled(
-                " Any key closes this help.",
-                fg(t, Color::DarkGray),
-            ));
-            let h = lines.len() as u16 + 2;
-            let r = popup(area, 90, h);
+        Modal::Help { scroll } => {
+            let lines = help_lines(app, area.width);
+            // Fit the screen: as tall as the lines or the screen, scrolled when cut.
+            let h = (lines.len() as u16 + 2).min(area.height);
+            let inner = h.saturating_sub(2) as usize;
+            let max_scroll = lines.len().saturating_sub(inner);
+            let scroll = (*scroll).min(max_scroll);
+            let title = if max_scroll > 0 {
+                format!(
+                    "Keys: {} ({}-{} of {}, ↑/↓ scroll)",
+                    screen_name(app),
+                    scroll + 1,
+                    (scroll + inner).min(lines.len()),
+                    lines.len()
+                )
+            } else {
+                format!("Keys: {}", screen_name(app))
+            };
+            let r = popup(area, 96, h);
             f.render_widget(Clear, r);
             f.render_widget(
-                Paragraph::new(lines)
-                    .block(block(t, "Keys"))
-                    .wrap(Wrap { trim: false }),
+                Paragraph::new(lines[scroll..].to_vec()).block(block(t, &title)),
                 r,
             );
         }
@@ -75,10 +67,11 @@ pub fn render_modal(f: &mut Frame, area: Rect, app: &App) {
             selected,
             ..
         } => {
-            let mut lines = vec![Line::from(vec![Span::styled(
-                format!("{name} is {from}; move to:"),
-                bold(),
-            )])];
+            let head = match from {
+                Some(from) => format!("{name} is {from}; move to:"),
+                None => format!("{name}; move to:"),
+            };
+            let mut lines = vec![Line::from(vec![Span::styled(head, bold())])];
             for (i, o) in options.iter().enumerate() {
                 let mark = if i == *selected { "> " } else { "  " };
                 let style = if i == *selected {
@@ -95,6 +88,53 @@ pub fn render_modal(f: &mut Frame, area: Rect, app: &App) {
             let r = popup(area, 50, lines.len() as u16 + 2);
             f.render_widget(Clear, r);
             f.render_widget(Paragraph::new(lines).block(block(t, "Lifecycle")), r);
+        }
+        Modal::ConfirmBulk { bulk, scroll } => {
+            let items = bulk_lines(bulk, app);
+            let w = area.width.min(80);
+            // Title, blank, items, blank, keys; inside a border.
+            let room = area.height.saturating_sub(6).max(1) as usize;
+            let max_scroll = items.len().saturating_sub(room);
+            let scroll = (*scroll).min(max_scroll);
+            let mut lines = vec![
+                Line::from(Span::styled(
+                    truncate(
+                        &format!("{}?", capitalize(&bulk.title())),
+                        w as usize - 2,
+                        t.ascii,
+                    ),
+                    bold(),
+                )),
+                Line::raw(""),
+            ];
+            for it in items.iter().skip(scroll).take(room) {
+                lines.push(Line::raw(truncate(
+                    &format!("  {it}"),
+                    w as usize - 2,
+                    t.ascii,
+                )));
+            }
+            let more = if max_scroll > 0 {
+                format!(
+                    "  ({}-{} of {}; ↑/↓ scroll)",
+                    scroll + 1,
+                    (scroll + room).min(items.len()),
+                    items.len()
+                )
+            } else {
+                String::new()
+            };
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::styled("y", bold()),
+                Span::raw(" / Enter: yes    "),
+                Span::styled("n", bold()),
+                Span::raw(" / Esc: no"),
+                Span::styled(more, fg(t, Color::DarkGray)),
+            ]));
+            let r = popup(area, w, lines.len() as u16 + 2);
+            f.render_widget(Clear, r);
+            f.render_widget(Paragraph::new(lines).block(block(t, "Confirm")), r);
         }
         Modal::Confirm(action) => {
             let lines = vec![
@@ -119,6 +159,63 @@ pub fn render_modal(f: &mut Frame, area: Rect, app: &App) {
                 r,
             );
         }
+    }
+}
+
+fn screen_name(app: &App) -> &'static str {
+    match app.screen {
+        Screen::Fleet => "fleet",
+        Screen::Detail => "device",
+    }
+}
+
+/// The help of the current screen: its keys, then the markers; cut to the width.
+pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
+    let t = app.theme;
+    let rows: Vec<_> = HELP
+        .iter()
+        .filter(|(_, _, w)| w.applies(app.screen))
+        .collect();
+    let key_w = rows
+        .iter()
+        .map(|(k, _, _)| k.chars().count())
+        .max()
+        .unwrap_or(8);
+    let text_w = (width.min(96) as usize).saturating_sub(key_w + 5);
+    let mut lines: Vec<Line> = rows
+        .iter()
+        .map(|(k, what, _)| {
+            Line::from(vec![
+                Span::styled(format!(" {k:<key_w$}  "), bold()),
+                Span::raw(truncate(what, text_w, t.ascii)),
+            ])
+        })
+        .collect();
+    if app.screen == Screen::Fleet {
+        lines.push(Line::raw(truncate(
+            " Markers: CRIT, WARN, OFF (silent > 1 day), zzz (asleep < 1 day), ok, ? unknown",
+            width.min(96) as usize - 2,
+            t.ascii,
+        )));
+    }
+    lines.push(Line::styled(
+        " Any other key closes this help.",
+        fg(t, Color::DarkGray),
+    ));
+    lines
+}
+
+/// The bulk confirmation: the title, then one line per change, scrolled to fit the screen.
+fn bulk_lines(bulk: &Bulk, app: &App) -> Vec<String> {
+    match bulk {
+        Bulk::Patch { actions, .. } => actions.iter().map(|a| a.description.clone()).collect(),
+        Bulk::Export { ids, .. } => ids
+            .iter()
+            .map(|id| match app.device(*id) {
+                Some(d) => format!("{} (id {id})", d.name),
+                None => format!("device {id}"),
+            })
+            .collect(),
     }
 }
 

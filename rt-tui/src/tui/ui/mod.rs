@@ -21,6 +21,7 @@ pub fn render(f: &mut Frame, app: &App) {
         Constraint::Length(1),
     ])
     .areas(area);
+    // The command bar takes the footer's line while it is open.
     widgets::header(f, header, app);
     if let Some(b) = banner {
         f.render_widget(b, banner_area);
@@ -30,7 +31,11 @@ pub fn render(f: &mut Frame, app: &App) {
         Screen::Detail => detail::render(f, body, app),
     }
     widgets::status(f, status, app);
-    widgets::footer(f, footer, app);
+    if app.command.is_some() {
+        widgets::command_bar(f, footer, app);
+    } else {
+        widgets::footer(f, footer, app);
+    }
     help::render_modal(f, area, app);
 }
 
@@ -45,4 +50,10 @@ pub fn fleet_table_rows(app: &App, height: u16) -> usize {
         + 1 // table header
         + 1; // reasons of the selected device (narrow screens; harmless on wide ones)
     height.saturating_sub(fixed).max(1) as usize
+}
+
+/// Screen line of the first fleet table row (for mouse clicks): header, banner, filter line,
+/// table header.
+pub fn fleet_first_row_y(app: &App) -> u16 {
+    1 + u16::from(widgets::banner_line(app).is_some()) + 1 + 1
 }

@@ -1,15 +1,17 @@
 //! Shared pieces: styles (colour only as a second signal), header, banner, status, footer,
 //! health markers, ASCII-aware borders and popups.
 
+use crate::filter::{Triage, triage_rank};
 use crate::format::relative_time;
 use crate::tui::state::{App, ConnState, Screen, Theme};
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::border;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
-use rt_core::api::HealthLevel;
+use rt_core::api::{DeviceSummary, HealthLevel};
 
 pub const ASCII_BORDER: border::Set = border::Set {
     top_left: "+",
@@ -33,6 +35,15 @@ pub fn fg(theme: Theme, color: Color) -> Style {
 
 pub fn bold() -> Style {
     Style::new().add_modifier(Modifier::BOLD)
+}
+
+/// The marker of a device in the table: as [`health_marker`], with `zzz` for a device
+/// offline for less than a day (asleep) so that it reads apart from long silence (`OFF`).
+pub fn triage_marker(d: &DeviceSummary, now: DateTime<Utc>, theme: Theme) -> Span<'static> {
+    if triage_rank(d, now) == Triage::Asleep {
+        return Span::styled("zzz", fg(theme, Color::DarkGray));
+    }
+    health_marker(d.health.level, theme)
 }
 
 /// The text marker of a health level (readable without colour) and its style.
@@ -82,38 +93,27 @@ pub fn header(f: &mut Frame, area: Rect, app: &App) {
             .unwrap_or_default();
         spans.push(Span::raw(format!(" > {name} (id {})", d.id)));
     }
-    let (total, online, offline, by_health) = match &app.summary {
-        Some(s) => (s.total, s.online, s.offline, s.by_health.clone()),
-        None => {
-            let mut m = std::collections::BTreeMap::new();
-            for d in &app.devices {
-                *m.entry(d.health.level.as_str().to_string()).or_insert(0u64) += 1;
-            }
-            let off = m.get("offline").copied().unwrap_or(0);
-            let n = app.devices.len() as u64;
-            (n, n - off, off, m)
-        }
-    };
-    let count = |k: &str| by_health.get(k).copied().unwrap_or(0);
     if app.screen == Screen::Detail && area.width < 120 {
         // The device name matters more than fleet counts on a narrow detail screen.
         return header_right(f, area, app, Line::from(spans));
     }
-    spans.push(Span::raw(format!(
-        "  {total} dev  {online} on {offline} off  "
-    )));
+    let c = app.counts();
+    spans.push(Span::raw(format!("  {} dev  ", c.total)));
     spans.push(Span::styled(
-        format!("{} ok ", count("ok")),
-        fg(t, Color::Green),
-    ));
-    spans.push(Span::styled(
-        format!("{} warn ", count("warning")),
-        fg(t, Color::Yellow),
-    ));
-    spans.push(Span::styled(
-        format!("{} crit", count("critical")),
+        format!("{} crit ", c.critical),
         fg(t, Color::Red).add_modifier(Modifier::BOLD),
     ));
+    spans.push(Span::styled(
+        format!("{} warn ", c.warning),
+        fg(t, Color::Yellow),
+    ));
+    let off = if c.asleep > 0 && area.width >= 60 {
+        format!("{} off ({} asleep) ", c.offline, c.asleep)
+    } else {
+        format!("{} off ", c.offline)
+    };
+    spans.push(Span::raw(off));
+    spans.push(Span::styled(format!("{} ok", c.ok), fg(t, Color::Green)));
     header_right(f, area, app, Line::from(spans));
 }
 
@@ -123,7 +123,8 @@ fn header_right(f: &mut Frame, area: Rect, app: &App, left: Line<'static>) {
         ConnState::Connecting => Span::styled("connecting…", fg(t, Color::Yellow)),
         ConnState::Connected => Span::styled(
             format!(
-                "updated {}",
+                "{}{}",
+                if area.width >= 100 { "updated " } else { "" },
                 app.last_refresh
                     .map(|r| r.format("%H:%M:%S").to_string())
                     .unwrap_or_default()
@@ -197,35 +198,85 @@ pub fn status(f: &mut Frame, area: Rect, app: &App) {
 /// Key hints for the current screen.
 pub fn footer(f: &mut Frame, area: Rect, app: &App) {
     let hints: &[(&str, &str)] = if app.editing_filter {
-        &[("Enter", "apply"), ("Esc", "clear"), ("Bksp", "delete")]
+        &[
+            ("Enter", "apply"),
+            ("Esc", "clear"),
+            ("^U", "clear line"),
+            ("^W", "delete word"),
+        ]
+    } else if !app.marked.is_empty() && app.screen == Screen::Fleet {
+        &[
+            ("Space", "mark"),
+            ("a", "assign"),
+            ("L", "lifecycle"),
+            ("x", "export"),
+            ("Esc", "unmark all"),
+            ("?", "help"),
+        ]
     } else {
         match app.screen {
             Screen::Fleet => &[
                 ("/", "filter"),
                 ("1-0 s", "sort"),
-                ("o", "order"),
                 ("Enter", "open"),
-                ("a", "assign"),
-                ("r", "refresh"),
+                ("Space", "mark"),
+                (":", "command"),
                 ("?", "help"),
                 ("q", "quit"),
             ],
             Screen::Detail => &[
                 ("Esc", "back"),
                 ("w", "window"),
+                ("PgDn", "events"),
                 ("a", "assign"),
                 ("l", "state"),
-                ("t", "tag"),
-                ("n", "notes"),
                 ("?", "help"),
                 ("q", "quit"),
             ],
         }
     };
     let mut spans = Vec::new();
+    if !app.marked.is_empty() {
+        spans.push(Span::styled(
+            format!("{} marked  ", app.marked.len()),
+            bold().add_modifier(Modifier::REVERSED),
+        ));
+    }
     for (k, v) in hints {
         spans.push(Span::styled(*k, bold()));
         spans.push(Span::raw(format!(" {v}  ")));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The `:` command bar with the completions for what is typed.
+pub fn command_bar(f: &mut Frame, area: Rect, app: &App) {
+    let Some(cl) = &app.command else {
+        return;
+    };
+    let mut spans = vec![
+        Span::styled(":", bold()),
+        Span::raw(cl.text.clone()),
+        Span::styled("_", Style::new().add_modifier(Modifier::SLOW_BLINK)),
+    ];
+    let stem = if cl.completion.is_some() {
+        &cl.stem
+    } else {
+        &cl.text
+    };
+    let options = crate::tui::command::completions(app, stem);
+    if !options.is_empty() && !cl.text.is_empty() {
+        let shown: Vec<String> = options.iter().take(6).cloned().collect();
+        let more = if options.len() > 6 { " …" } else { "" };
+        spans.push(Span::styled(
+            format!("   Tab: {}{more}", shown.join("  ")),
+            fg(app.theme, Color::DarkGray),
+        ));
+    } else if cl.text.is_empty() {
+        spans.push(Span::styled(
+            "   open NAME, sort KEY, view NAME, save NAME, assign USER, export, help … (Tab)",
+            fg(app.theme, Color::DarkGray),
+        ));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
