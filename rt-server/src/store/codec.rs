@@ -19,7 +19,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use rt_core::sample::{
     AgentSelfReport, BatteryState, BatteryStats, CpuStats, DiskStats, InterfaceStats, MemoryStats,
-    NetworkStats, ProcessInfo, ProcessStats, Sample, SmartStats, ThermalSensor,
+    NetworkStats, ProcessInfo, ProcessStats, Sample, SmartProtocol, SmartStats, ThermalSensor,
 };
 
 const VERSION: u8 = 1;
@@ -189,6 +189,45 @@ pub fn encode(s: &Sample, dict: &mut impl Intern) -> Vec<u8> {
                 w.u(v);
             }
             if let Some(v) = x.percentage_used {
+                w.f(v);
+            }
+            let protocol = match x.protocol {
+                None => 0,
+                Some(SmartProtocol::Ata) => 1,
+                Some(SmartProtocol::Nvme) => 2,
+                Some(SmartProtocol::Scsi) => 3,
+                Some(SmartProtocol::Other) => 4,
+            };
+            let g = protocol
+                | u64::from(x.reported_uncorrect.is_some()) << 3
+                | u64::from(x.command_timeouts.is_some()) << 4
+                | u64::from(x.pending_sectors.is_some()) << 5
+                | u64::from(x.offline_uncorrectable.is_some()) << 6
+                | u64::from(x.critical_warning.is_some()) << 7
+                | u64::from(x.available_spare_pct.is_some()) << 8
+                | u64::from(x.available_spare_threshold_pct.is_some()) << 9
+                | u64::from(x.temperature_critical_c.is_some()) << 10;
+            w.u(g);
+            for v in [
+                x.reported_uncorrect,
+                x.command_timeouts,
+                x.pending_sectors,
+                x.offline_uncorrectable,
+                x.critical_warning.map(u64::from),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                w.u(v);
+            }
+            for v in [
+                x.available_spare_pct,
+                x.available_spare_threshold_pct,
+                x.temperature_critical_c,
+            ]
+            .into_iter()
+            .flatten()
+            {
                 w.f(v);
             }
         }
@@ -398,13 +437,50 @@ pub fn decode(seq: u64, blob: &[u8], dict: &mut impl Resolve) -> Result<Sample, 
         let available_bytes = r.bytes()?;
         let f = r.u()?;
         let smart = if f & 2 != 0 {
+            let temperature_c = if f & 8 != 0 { Some(r.f()?) } else { None };
+            let power_on_hours = if f & 16 != 0 { Some(r.u()?) } else { None };
+            let reallocated_sectors = if f & 32 != 0 { Some(r.u()?) } else { None };
+            let media_errors = if f & 64 != 0 { Some(r.u()?) } else { None };
+            let percentage_used = if f & 128 != 0 { Some(r.f()?) } else { None };
+            let g = r.u()?;
+            let protocol = match g & 7 {
+                0 => None,
+                1 => Some(SmartProtocol::Ata),
+                2 => Some(SmartProtocol::Nvme),
+                3 => Some(SmartProtocol::Scsi),
+                4 => Some(SmartProtocol::Other),
+                _ => return Err(DecodeError("unknown SMART protocol")),
+            };
+            let reported_uncorrect = if g & 1 << 3 != 0 { Some(r.u()?) } else { None };
+            let command_timeouts = if g & 1 << 4 != 0 { Some(r.u()?) } else { None };
+            let pending_sectors = if g & 1 << 5 != 0 { Some(r.u()?) } else { None };
+            let offline_uncorrectable = if g & 1 << 6 != 0 { Some(r.u()?) } else { None };
+            let critical_warning = if g & 1 << 7 != 0 {
+                Some(u8::try_from(r.u()?).map_err(|_| DecodeError("value out of range"))?)
+            } else {
+                None
+            };
+            let available_spare_pct = if g & 1 << 8 != 0 { Some(r.f()?) } else { None };
+            let available_spare_threshold_pct = if g & 1 << 9 != 0 { Some(r.f()?) } else { None };
+            let temperature_critical_c = if g & 1 << 10 != 0 { Some(r.f()?) } else { None };
+            // Struct literals (no `..Default`): a field added to the sample types is a compile
+            // error here until the codec stores it.
             Some(SmartStats {
                 passed: f & 4 != 0,
-                temperature_c: if f & 8 != 0 { Some(r.f()?) } else { None },
-                power_on_hours: if f & 16 != 0 { Some(r.u()?) } else { None },
-                reallocated_sectors: if f & 32 != 0 { Some(r.u()?) } else { None },
-                media_errors: if f & 64 != 0 { Some(r.u()?) } else { None },
-                percentage_used: if f & 128 != 0 { Some(r.f()?) } else { None },
+                temperature_c,
+                power_on_hours,
+                reallocated_sectors,
+                media_errors,
+                percentage_used,
+                protocol,
+                reported_uncorrect,
+                command_timeouts,
+                pending_sectors,
+                offline_uncorrectable,
+                critical_warning,
+                available_spare_pct,
+                available_spare_threshold_pct,
+                temperature_critical_c,
             })
         } else {
             None
@@ -580,11 +656,20 @@ mod tests {
                    available_bytes in big(), removable in any::<bool>(),
                    smart in proptest::option::of((any::<bool>(), proptest::option::of(num()),
                         proptest::option::of(big()), proptest::option::of(big()),
-                        proptest::option::of(big()), proptest::option::of(num()))))
+                        proptest::option::of(big()), proptest::option::of(num()))),
+                   ext in (proptest::option::of(0usize..4), proptest::option::of(big()),
+                        proptest::option::of(big()), proptest::option::of(big()),
+                        proptest::option::of(big()), proptest::option::of(any::<u8>()),
+                        proptest::option::of(num()), proptest::option::of(num()),
+                        proptest::option::of(num())))
                    -> DiskStats {
             DiskStats { mount_point, file_system, kind, total_bytes, available_bytes, removable,
                 smart: smart.map(|(passed, temperature_c, power_on_hours, reallocated_sectors, media_errors, percentage_used)|
-                    SmartStats { passed, temperature_c, power_on_hours, reallocated_sectors, media_errors, percentage_used }) }
+                    SmartStats { passed, temperature_c, power_on_hours, reallocated_sectors, media_errors, percentage_used,
+                        protocol: ext.0.map(|i| [SmartProtocol::Ata, SmartProtocol::Nvme, SmartProtocol::Scsi, SmartProtocol::Other][i]),
+                        reported_uncorrect: ext.1, command_timeouts: ext.2, pending_sectors: ext.3,
+                        offline_uncorrectable: ext.4, critical_warning: ext.5, available_spare_pct: ext.6,
+                        available_spare_threshold_pct: ext.7, temperature_critical_c: ext.8 }) }
         }
     }
     prop_compose! {
