@@ -1,4 +1,4 @@
-//! Benchmark baseline: a plain diesel batch insert of the rows an ingest run stored, into a
+//! Benchmark baseline: a plain diesel batch insert of the compact rows an ingest run stored, into a
 //! fresh SQLite file with the server's schema (its embedded migrations, via `Store::open`).
 //!
 //! ```text
@@ -22,16 +22,16 @@ type Row = (
     i64,
     i64,
     i64,
-    i64,
     f64,
     f64,
     Option<f64>,
     Option<f64>,
     Option<f64>,
+    Option<f64>,
     Option<i64>,
     Option<i64>,
-    String,
-    String,
+    Vec<u8>,
+    Vec<u8>,
 );
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -60,14 +60,14 @@ fn main() -> anyhow::Result<()> {
     let mut dst = store.connect().map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut src = SqliteConnection::establish(&source).context("open source database")?;
 
-    // Devices first (foreign keys), copied as they are.
+    // Devices first (foreign keys) and the detail's string dictionary, copied as they are.
     let quoted = source.replace('\'', "''");
     dst.batch_execute(&format!(
-        "ATTACH DATABASE '{quoted}' AS src; INSERT INTO devices SELECT * FROM src.devices; DETACH DATABASE src;"
+        "ATTACH DATABASE '{quoted}' AS src; INSERT INTO devices SELECT * FROM src.devices; INSERT INTO sample_strings SELECT * FROM src.sample_strings; DETACH DATABASE src;"
     ))?;
 
     let chunk = (tx_rows * 20).max(batch) as i64;
-    let mut last_id = 0i64;
+    let mut last_key = (0i64, 0i64);
     let mut rows_done = 0usize;
     let mut timed = Duration::ZERO;
     loop {
@@ -75,52 +75,53 @@ fn main() -> anyhow::Result<()> {
         if want <= 0 {
             break;
         }
-        let rows: Vec<(i64, Row)> = samples::table
-            .filter(samples::id.gt(last_id))
-            .order(samples::id.asc())
+        let rows: Vec<Row> = samples::table
+            .filter(
+                samples::device_id.gt(last_key.0).or(samples::device_id
+                    .eq(last_key.0)
+                    .and(samples::seq.gt(last_key.1))),
+            )
+            .order((samples::device_id.asc(), samples::seq.asc()))
             .limit(want)
             .select((
-                samples::id,
-                (
-                    samples::device_id,
-                    samples::seq,
-                    samples::collected_at,
-                    samples::received_at,
-                    samples::cpu_pct,
-                    samples::mem_pct,
-                    samples::disk_max_pct,
-                    samples::temp_max_c,
-                    samples::battery_health_pct,
-                    samples::net_rx_bytes,
-                    samples::net_tx_bytes,
-                    samples::payload,
-                    samples::payload_hash,
-                ),
+                samples::device_id,
+                samples::seq,
+                samples::collected_at,
+                samples::cpu_pct,
+                samples::mem_pct,
+                samples::disk_max_pct,
+                samples::temp_max_c,
+                samples::battery_health_pct,
+                samples::battery_charge_pct,
+                samples::net_rx_bytes,
+                samples::net_tx_bytes,
+                samples::detail,
+                samples::hash,
             ))
             .load(&mut src)?;
         let Some(last) = rows.last() else { break };
-        last_id = last.0;
+        last_key = (last.0, last.1);
         let started = Instant::now();
         for tx in rows.chunks(tx_rows) {
             dst.immediate_transaction(|c| {
                 for stmt in tx.chunks(batch) {
                     let values: Vec<_> = stmt
                         .iter()
-                        .map(|(_, r)| {
+                        .map(|r| {
                             (
                                 samples::device_id.eq(r.0),
                                 samples::seq.eq(r.1),
                                 samples::collected_at.eq(r.2),
-                                samples::received_at.eq(r.3),
-                                samples::cpu_pct.eq(r.4),
-                                samples::mem_pct.eq(r.5),
-                                samples::disk_max_pct.eq(r.6),
-                                samples::temp_max_c.eq(r.7),
-                                samples::battery_health_pct.eq(r.8),
+                                samples::cpu_pct.eq(r.3),
+                                samples::mem_pct.eq(r.4),
+                                samples::disk_max_pct.eq(r.5),
+                                samples::temp_max_c.eq(r.6),
+                                samples::battery_health_pct.eq(r.7),
+                                samples::battery_charge_pct.eq(r.8),
                                 samples::net_rx_bytes.eq(r.9),
                                 samples::net_tx_bytes.eq(r.10),
-                                samples::payload.eq(&r.11),
-                                samples::payload_hash.eq(&r.12),
+                                samples::detail.eq(&r.11),
+                                samples::hash.eq(&r.12),
                             )
                         })
                         .collect();

@@ -7,7 +7,7 @@
 //! what the agent sees acked is on disk.
 
 use crate::metrics::Metrics;
-use crate::store::samples::{self, IngestOutcome, PreparedSample};
+use crate::store::samples::{self, IngestOutcome, PreparedSample, Strings};
 use crate::store::{Store, StoreError};
 use chrono::Utc;
 use diesel::connection::Connection;
@@ -105,6 +105,7 @@ fn run(
     metrics: Arc<Metrics>,
     policy: HealthPolicy,
 ) {
+    let mut strings = Strings::default();
     let mut stopping = false;
     while !stopping {
         let Some(first) = rx.blocking_recv() else {
@@ -139,7 +140,7 @@ fn run(
             }
         }
         if !jobs.is_empty() {
-            commit_group(&mut conn, jobs, &metrics, &policy);
+            commit_group(&mut conn, &mut strings, jobs, &metrics, &policy);
         }
     }
     tracing::debug!("writer stopped");
@@ -147,6 +148,7 @@ fn run(
 
 fn commit_group(
     conn: &mut SqliteConnection,
+    strings: &mut Strings,
     jobs: Vec<Job>,
     metrics: &Metrics,
     policy: &HealthPolicy,
@@ -158,8 +160,14 @@ fn commit_group(
         let mut results = Vec::with_capacity(jobs.len());
         for job in &jobs {
             // A savepoint per batch: one failing batch is reported alone.
-            let r =
-                conn.transaction(|c| samples::ingest(c, job.device_id, &job.samples, policy, now));
+            let r = conn.transaction(|c| {
+                samples::ingest(c, strings, job.device_id, &job.samples, policy, now)
+            });
+            // Dictionary strings added in a rolled-back savepoint are gone again.
+            match r {
+                Ok(_) => strings.keep_pending(),
+                Err(_) => strings.forget_pending(),
+            }
             results.push(r);
         }
         Ok::<_, StoreError>(results)
@@ -190,6 +198,7 @@ fn commit_group(
             }
         }
         Err(e) => {
+            strings.clear();
             tracing::error!(error = %e, batches = count, "group commit failed; nothing of it was stored");
             for job in jobs {
                 let _ = job.reply.send(Err(WriteError::Store(e.to_string())));

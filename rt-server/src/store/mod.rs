@@ -7,11 +7,14 @@
 //! Ingest writes do not use the pool: they go through the single writer thread in
 //! [`crate::writer`], which groups concurrent batches into one transaction.
 
+pub mod codec;
 pub mod devices;
 pub mod enrollment;
 pub mod events;
+pub mod rollups;
 pub mod samples;
 pub mod schema;
+pub mod upgrade;
 pub mod users;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -134,6 +137,7 @@ impl Store {
         conn.batch_execute("PRAGMA journal_mode = WAL;")?;
         conn.run_pending_migrations(MIGRATIONS)
             .map_err(|e| StoreError::Migration(e.to_string()))?;
+        upgrade::run_pending(&mut conn)?;
         let store = Store {
             inner: Arc::new(Inner {
                 url: url.to_string(),

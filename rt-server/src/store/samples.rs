@@ -1,8 +1,8 @@
 //! Raw samples: the idempotent ingest write (run by the writer thread), history queries for the
 //! metrics endpoint and forecasts, export chunks and retention.
 
-use super::schema::{devices, samples};
-use super::{StoreError, events, from_ms, to_ms};
+use super::schema::{devices, sample_strings, samples};
+use super::{StoreError, codec, events, from_ms, rollups, to_ms};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Nullable};
@@ -10,11 +10,14 @@ use diesel::sqlite::SqliteConnection;
 use rt_core::Sample;
 use rt_core::api::{EventKind, MetricPoint, Resolution};
 use rt_core::health::HealthPolicy;
+use std::collections::HashMap;
 
 /// How many recent CPU values a device row keeps for the fleet table's sparkline.
 pub const CPU_RECENT_LEN: usize = 30;
 
-/// A validated sample ready to store: scalar columns, canonical JSON and its hash.
+/// A validated sample ready to store: typed columns, the sample itself (encoded into the compact
+/// detail by the writer, which owns the string dictionary), its canonical JSON (the device's
+/// latest state) and the dedup hash.
 #[derive(Debug, Clone)]
 pub struct PreparedSample {
     pub seq: i64,
@@ -27,18 +30,44 @@ pub struct PreparedSample {
     pub battery_charge_pct: Option<f64>,
     pub net_rx_bytes: Option<i64>,
     pub net_tx_bytes: Option<i64>,
+    pub sample: Sample,
     /// Canonical JSON: `serde_json::to_string(&Sample)` of the parsed sample, so that formatting
     /// and key order of what the agent sent do not matter.
     pub payload: String,
-    pub payload_hash: String,
+    /// [`sample_hash`] of `payload`.
+    pub hash: Vec<u8>,
+}
+
+/// Bytes of SHA-256 kept as the dedup hash: it only ever tells two payloads sent under the same
+/// (device, seq) apart, so 64 bits are plenty.
+pub const HASH_LEN: usize = 8;
+
+/// The dedup hash of a sample's canonical JSON (the one definition).
+pub fn sample_hash(canonical_json: &str) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(canonical_json.as_bytes())[..HASH_LEN].to_vec()
 }
 
 impl PreparedSample {
+    /// What this sample adds to the rollup tiers.
+    pub fn rollup_point(&self) -> rollups::Point {
+        rollups::Point {
+            collected_at: self.collected_at,
+            cpu: self.cpu_pct,
+            mem: self.mem_pct,
+            disk: self.disk_max_pct,
+            temp: self.temp_max_c,
+            bat: self.battery_health_pct,
+            rx: self.net_rx_bytes,
+            tx: self.net_tx_bytes,
+        }
+    }
+
     /// None when the sequence number does not fit the database (> i64::MAX).
     pub fn from_sample(s: &Sample) -> Option<PreparedSample> {
         let seq = i64::try_from(s.seq).ok()?;
         let payload = serde_json::to_string(s).ok()?;
-        let payload_hash = crate::auth::sha256_hex(payload.as_bytes());
+        let hash = sample_hash(&payload);
         let m = s.metrics();
         Some(PreparedSample {
             seq,
@@ -51,10 +80,136 @@ impl PreparedSample {
             battery_charge_pct: m.battery_charge_pct,
             net_rx_bytes: m.net_rx_bytes.and_then(|v| i64::try_from(v).ok()),
             net_tx_bytes: m.net_tx_bytes.and_then(|v| i64::try_from(v).ok()),
+            sample: s.clone(),
             payload,
-            payload_hash,
+            hash,
         })
     }
+}
+
+/// The writer's cache of the `sample_strings` dictionary (string -> id). Strings are added to
+/// the table inside the batch's savepoint; [`Strings::forget_pending`] drops the ones a
+/// rolled-back savepoint took with it, [`Strings::clear`] everything after a failed group.
+#[derive(Debug, Default)]
+pub struct Strings {
+    ids: HashMap<String, i64>,
+    pending: Vec<String>,
+}
+
+impl Strings {
+    /// The strings added since the last call are committed (or at least survive the savepoint).
+    pub fn keep_pending(&mut self) {
+        self.pending.clear();
+    }
+    /// The savepoint that added the pending strings was rolled back.
+    pub fn forget_pending(&mut self) {
+        for s in self.pending.drain(..) {
+            self.ids.remove(&s);
+        }
+    }
+    /// The group transaction failed: trust nothing cached.
+    pub fn clear(&mut self) {
+        self.ids.clear();
+        self.pending.clear();
+    }
+
+    /// Encode `s`'s detail, adding unknown strings to the dictionary.
+    pub fn encode(
+        &mut self,
+        conn: &mut SqliteConnection,
+        s: &Sample,
+    ) -> Result<Vec<u8>, StoreError> {
+        let mut i = DbIntern {
+            conn,
+            strings: self,
+            err: None,
+        };
+        let blob = codec::encode(s, &mut i);
+        match i.err {
+            Some(e) => Err(e),
+            None => Ok(blob),
+        }
+    }
+
+    fn lookup(&mut self, conn: &mut SqliteConnection, text: &str) -> Result<i64, StoreError> {
+        if let Some(id) = self.ids.get(text) {
+            return Ok(*id);
+        }
+        let found: Option<i64> = sample_strings::table
+            .filter(sample_strings::text.eq(text))
+            .select(sample_strings::id)
+            .first(conn)
+            .optional()?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                let id = diesel::insert_into(sample_strings::table)
+                    .values(sample_strings::text.eq(text))
+                    .returning(sample_strings::id)
+                    .get_result(conn)?;
+                self.pending.push(text.to_string());
+                id
+            }
+        };
+        self.ids.insert(text.to_string(), id);
+        Ok(id)
+    }
+}
+
+struct DbIntern<'a> {
+    conn: &'a mut SqliteConnection,
+    strings: &'a mut Strings,
+    err: Option<StoreError>,
+}
+
+impl codec::Intern for DbIntern<'_> {
+    fn id(&mut self, s: &str) -> i64 {
+        if self.err.is_some() {
+            return 0;
+        }
+        match self.strings.lookup(self.conn, s) {
+            Ok(id) => id,
+            Err(e) => {
+                self.err = Some(e);
+                0
+            }
+        }
+    }
+}
+
+/// The dictionary entries `blobs` refer to.
+fn strings_for<'a>(
+    conn: &mut SqliteConnection,
+    blobs: impl Iterator<Item = (u64, &'a [u8])>,
+) -> Result<HashMap<i64, String>, StoreError> {
+    let mut ids = codec::CollectIds::default();
+    for (seq, b) in blobs {
+        codec::decode(seq, b, &mut ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    }
+    ids.0.sort_unstable();
+    ids.0.dedup();
+    let mut out = HashMap::with_capacity(ids.0.len());
+    for chunk in ids.0.chunks(500) {
+        let rows: Vec<(i64, String)> = sample_strings::table
+            .filter(sample_strings::id.eq_any(chunk))
+            .select((sample_strings::id, sample_strings::text))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Rebuild the samples stored as (seq, detail) rows.
+fn decode_rows(
+    conn: &mut SqliteConnection,
+    rows: &[(i64, Vec<u8>)],
+) -> Result<Vec<Sample>, StoreError> {
+    let mut dict = strings_for(conn, rows.iter().map(|(q, b)| (*q as u64, b.as_slice())))?;
+    rows.iter()
+        .map(|(seq, b)| {
+            codec::decode(*seq as u64, b, &mut dict).map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .collect()
 }
 
 /// What happened to each sample of one batch.
@@ -72,6 +227,7 @@ pub struct IngestOutcome {
 /// `policy` (so the fleet list need not parse the sample).
 pub fn ingest(
     conn: &mut SqliteConnection,
+    strings: &mut Strings,
     device_id: i64,
     batch: &[PreparedSample],
     policy: &HealthPolicy,
@@ -81,22 +237,24 @@ pub fn ingest(
     let mut out = IngestOutcome::default();
     let mut newest: Option<&PreparedSample> = None;
     let mut accepted_cpu: Vec<(i64, f64)> = Vec::new();
+    let mut stored: Vec<rollups::Point> = Vec::new();
     for s in batch {
+        let detail = strings.encode(conn, &s.sample)?;
         let inserted = diesel::insert_into(samples::table)
             .values((
                 samples::device_id.eq(device_id),
                 samples::seq.eq(s.seq),
                 samples::collected_at.eq(s.collected_at),
-                samples::received_at.eq(now_ms),
                 samples::cpu_pct.eq(s.cpu_pct),
                 samples::mem_pct.eq(s.mem_pct),
                 samples::disk_max_pct.eq(s.disk_max_pct),
                 samples::temp_max_c.eq(s.temp_max_c),
                 samples::battery_health_pct.eq(s.battery_health_pct),
                 samples::net_rx_bytes.eq(s.net_rx_bytes),
+                samples::battery_charge_pct.eq(s.battery_charge_pct),
                 samples::net_tx_bytes.eq(s.net_tx_bytes),
-                samples::payload.eq(&s.payload),
-                samples::payload_hash.eq(&s.payload_hash),
+                samples::detail.eq(&detail),
+                samples::hash.eq(&s.hash),
             ))
             .on_conflict((samples::device_id, samples::seq))
             .do_nothing()
@@ -105,22 +263,25 @@ pub fn ingest(
         if inserted == 1 {
             out.accepted.push(seq);
             accepted_cpu.push((s.seq, s.cpu_pct));
+            stored.push(s.rollup_point());
             if newest.is_none_or(|n| s.seq > n.seq) {
                 newest = Some(s);
             }
             continue;
         }
-        let stored: String = samples::table
-            .filter(samples::device_id.eq(device_id))
-            .filter(samples::seq.eq(s.seq))
-            .select(samples::payload_hash)
+        let stored: Vec<u8> = samples::table
+            .find((device_id, s.seq))
+            .select(samples::hash)
             .first(conn)?;
-        if stored == s.payload_hash {
+        if stored == s.hash {
             out.duplicates.push(seq);
         } else {
             out.conflicts.push(seq);
         }
     }
+
+    // Only newly stored rows feed the rollups: duplicates add nothing, backlogs their buckets.
+    rollups::add(conn, device_id, &stored)?;
 
     let dev: (Option<i64>, String) = devices::table
         .find(device_id)
@@ -131,9 +292,7 @@ pub fn ingest(
         && dev.0.is_none_or(|l| n.seq > l)
     {
         changes_latest = true;
-        let findings = serde_json::from_str::<Sample>(&n.payload)
-            .ok()
-            .and_then(|s| super::devices::findings_json(&s, policy));
+        let findings = super::devices::findings_json(&n.sample, policy);
         diesel::update(devices::table.find(device_id))
             .set((
                 devices::latest_seq.eq(n.seq),
@@ -311,27 +470,52 @@ pub fn metric_points(
         }
         Some(secs) => {
             let width = secs * 1000;
-            let rows: Vec<BucketRow> = diesel::sql_query(
-                "SELECT (collected_at / ?) * ? AS t, COUNT(*) AS n, \
-                 AVG(cpu_pct) AS cpu_avg, MAX(cpu_pct) AS cpu_max, \
-                 AVG(mem_pct) AS mem_avg, MAX(mem_pct) AS mem_max, \
-                 AVG(disk_max_pct) AS disk_avg, MAX(disk_max_pct) AS disk_max, \
-                 AVG(temp_max_c) AS temp_avg, MAX(temp_max_c) AS temp_max, \
-                 AVG(battery_health_pct) AS bat_avg, \
-                 MIN(net_rx_bytes) AS rx_min, MAX(net_rx_bytes) AS rx_max, \
-                 MIN(net_tx_bytes) AS tx_min, MAX(net_tx_bytes) AS tx_max, \
-                 MIN(collected_at) AS t_min, MAX(collected_at) AS t_max \
-                 FROM samples WHERE device_id = ? AND collected_at >= ? AND collected_at < ? \
-                 GROUP BY collected_at / ? ORDER BY t LIMIT ?",
-            )
-            .bind::<BigInt, _>(width)
-            .bind::<BigInt, _>(width)
-            .bind::<BigInt, _>(device_id)
-            .bind::<BigInt, _>(from_ms_)
-            .bind::<BigInt, _>(to_ms_)
-            .bind::<BigInt, _>(width)
-            .bind::<BigInt, _>(cap + 1)
-            .load(conn)?;
+            let rows: Vec<BucketRow> = match rollups::tier_for(width) {
+                // The coarsest rollup tier that gives the points; buckets that start in
+                // [from, to) after aligning `from` down to the requested width.
+                Some((table, _)) => diesel::sql_query(format!(
+                    "SELECT (t / ?) * ? AS t, SUM(n) AS n, \
+                     SUM(cpu_sum) / SUM(n) AS cpu_avg, MAX(cpu_max) AS cpu_max, \
+                     SUM(mem_sum) / SUM(n) AS mem_avg, MAX(mem_max) AS mem_max, \
+                     SUM(disk_sum) / NULLIF(SUM(disk_n), 0) AS disk_avg, MAX(disk_max) AS disk_max, \
+                     SUM(temp_sum) / NULLIF(SUM(temp_n), 0) AS temp_avg, MAX(temp_max) AS temp_max, \
+                     SUM(bat_sum) / NULLIF(SUM(bat_n), 0) AS bat_avg, \
+                     MIN(rx_min) AS rx_min, MAX(rx_max) AS rx_max, \
+                     MIN(tx_min) AS tx_min, MAX(tx_max) AS tx_max, \
+                     MIN(t_min) AS t_min, MAX(t_max) AS t_max \
+                     FROM {table} WHERE device_id = ? AND t >= ? AND t < ? \
+                     GROUP BY t / ? ORDER BY 1 LIMIT ?"
+                ))
+                .bind::<BigInt, _>(width)
+                .bind::<BigInt, _>(width)
+                .bind::<BigInt, _>(device_id)
+                .bind::<BigInt, _>(from_ms_.div_euclid(width) * width)
+                .bind::<BigInt, _>(to_ms_)
+                .bind::<BigInt, _>(width)
+                .bind::<BigInt, _>(cap + 1)
+                .load(conn)?,
+                None => diesel::sql_query(
+                    "SELECT (collected_at / ?) * ? AS t, COUNT(*) AS n, \
+                     AVG(cpu_pct) AS cpu_avg, MAX(cpu_pct) AS cpu_max, \
+                     AVG(mem_pct) AS mem_avg, MAX(mem_pct) AS mem_max, \
+                     AVG(disk_max_pct) AS disk_avg, MAX(disk_max_pct) AS disk_max, \
+                     AVG(temp_max_c) AS temp_avg, MAX(temp_max_c) AS temp_max, \
+                     AVG(battery_health_pct) AS bat_avg, \
+                     MIN(net_rx_bytes) AS rx_min, MAX(net_rx_bytes) AS rx_max, \
+                     MIN(net_tx_bytes) AS tx_min, MAX(net_tx_bytes) AS tx_max, \
+                     MIN(collected_at) AS t_min, MAX(collected_at) AS t_max \
+                     FROM samples WHERE device_id = ? AND collected_at >= ? AND collected_at < ? \
+                     GROUP BY collected_at / ? ORDER BY t LIMIT ?",
+                )
+                .bind::<BigInt, _>(width)
+                .bind::<BigInt, _>(width)
+                .bind::<BigInt, _>(device_id)
+                .bind::<BigInt, _>(from_ms_)
+                .bind::<BigInt, _>(to_ms_)
+                .bind::<BigInt, _>(width)
+                .bind::<BigInt, _>(cap + 1)
+                .load(conn)?,
+            };
             let truncated = rows.len() as i64 > cap;
             // Counter rates: from the previous bucket's last reading to this bucket's last one,
             // so a bucket holding a single sample (5 m samples in 5 m buckets) still has a rate;
@@ -381,18 +565,15 @@ pub fn disk_history(
     since: DateTime<Utc>,
     limit: i64,
 ) -> Result<DiskHistory, StoreError> {
-    let rows: Vec<String> = samples::table
+    let rows: Vec<(i64, Vec<u8>)> = samples::table
         .filter(samples::device_id.eq(device_id))
         .filter(samples::collected_at.ge(to_ms(since)))
         .order(samples::collected_at.desc())
         .limit(limit)
-        .select(samples::payload)
+        .select((samples::seq, samples::detail))
         .load(conn)?;
     let mut out = DiskHistory::default();
-    for p in rows.iter().rev() {
-        let Ok(s) = serde_json::from_str::<Sample>(p) else {
-            continue;
-        };
+    for s in decode_rows(conn, &rows)?.iter().rev() {
         for d in s.disks.iter().filter(|d| !d.removable) {
             if let Some(pct) = d.used_pct() {
                 out.entry(d.mount_point.clone())
@@ -404,16 +585,27 @@ pub fn disk_history(
     Ok(out)
 }
 
-/// One chunk of the samples export: (row id, device id, payload) in id order after `after_id`.
+/// Where the samples export continues: after this (device id, seq).
+pub type ExportKey = (i64, i64);
+
+/// One chunk of the samples export: (device id, sample) in (device, seq) order after `after`,
+/// each sample rebuilt in full from its row.
 pub fn export_chunk(
     conn: &mut SqliteConnection,
-    after_id: i64,
+    after: ExportKey,
     device_ids: &[i64],
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     limit: i64,
-) -> Result<Vec<(i64, i64, String)>, StoreError> {
-    let mut q = samples::table.filter(samples::id.gt(after_id)).into_boxed();
+) -> Result<Vec<(i64, Sample)>, StoreError> {
+    let (a_dev, a_seq) = after;
+    let mut q = samples::table
+        .filter(
+            samples::device_id
+                .gt(a_dev)
+                .or(samples::device_id.eq(a_dev).and(samples::seq.gt(a_seq))),
+        )
+        .into_boxed();
     if !device_ids.is_empty() {
         q = q.filter(samples::device_id.eq_any(device_ids.to_vec()));
     }
@@ -423,10 +615,17 @@ pub fn export_chunk(
     if let Some(t) = to {
         q = q.filter(samples::collected_at.lt(to_ms(t)));
     }
-    Ok(q.order(samples::id.asc())
+    let rows: Vec<(i64, i64, Vec<u8>)> = q
+        .order((samples::device_id.asc(), samples::seq.asc()))
         .limit(limit)
-        .select((samples::id, samples::device_id, samples::payload))
-        .load(conn)?)
+        .select((samples::device_id, samples::seq, samples::detail))
+        .load(conn)?;
+    let devices: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let details: Vec<(i64, Vec<u8>)> = rows.into_iter().map(|(_, q, b)| (q, b)).collect();
+    Ok(devices
+        .into_iter()
+        .zip(decode_rows(conn, &details)?)
+        .collect())
 }
 
 /// Delete one device's raw samples collected before `before`, at most `limit` rows (retention
@@ -437,16 +636,46 @@ pub fn delete_older_than(
     before: DateTime<Utc>,
     limit: i64,
 ) -> Result<usize, StoreError> {
-    let ids: Vec<i64> = samples::table
+    let seqs: Vec<i64> = samples::table
         .filter(samples::device_id.eq(device_id))
         .filter(samples::collected_at.lt(to_ms(before)))
-        .select(samples::id)
+        .select(samples::seq)
         .limit(limit)
         .load(conn)?;
-    if ids.is_empty() {
+    if seqs.is_empty() {
         return Ok(0);
     }
-    Ok(diesel::delete(samples::table.filter(samples::id.eq_any(ids))).execute(conn)?)
+    Ok(diesel::delete(
+        samples::table
+            .filter(samples::device_id.eq(device_id))
+            .filter(samples::seq.eq_any(seqs)),
+    )
+    .execute(conn)?)
+}
+
+/// The highest stored seq of a device (None before its first sample).
+pub fn max_seq(conn: &mut SqliteConnection, device_id: i64) -> Result<Option<i64>, StoreError> {
+    Ok(samples::table
+        .filter(samples::device_id.eq(device_id))
+        .select(diesel::dsl::max(samples::seq))
+        .first(conn)?)
+}
+
+/// One stored sample rebuilt in full (None when not stored).
+pub fn get(
+    conn: &mut SqliteConnection,
+    device_id: i64,
+    seq: i64,
+) -> Result<Option<Sample>, StoreError> {
+    let row: Option<Vec<u8>> = samples::table
+        .find((device_id, seq))
+        .select(samples::detail)
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(b) => Ok(decode_rows(conn, &[(seq, b)])?.pop()),
+        None => Ok(None),
+    }
 }
 
 /// Total stored samples (for `/metrics`).

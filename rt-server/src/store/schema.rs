@@ -85,21 +85,34 @@ diesel::table! {
 }
 
 diesel::table! {
-    samples (id) {
-        id -> BigInt,
+    samples (device_id, seq) {
         device_id -> BigInt,
         seq -> BigInt,
         collected_at -> BigInt,
-        received_at -> BigInt,
         cpu_pct -> Double,
         mem_pct -> Double,
         disk_max_pct -> Nullable<Double>,
         temp_max_c -> Nullable<Double>,
         battery_health_pct -> Nullable<Double>,
+        battery_charge_pct -> Nullable<Double>,
         net_rx_bytes -> Nullable<BigInt>,
         net_tx_bytes -> Nullable<BigInt>,
-        payload -> Text,
-        payload_hash -> Text,
+        detail -> Binary,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    sample_strings (id) {
+        id -> BigInt,
+        text -> Text,
+    }
+}
+
+diesel::table! {
+    store_tasks (name) {
+        name -> Text,
+        created_at -> BigInt,
     }
 }
 
@@ -128,5 +141,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     devices,
     device_tokens,
     samples,
+    sample_strings,
+    store_tasks,
     events,
 );

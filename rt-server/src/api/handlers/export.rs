@@ -13,9 +13,9 @@ use crate::api::{AppState, Caller, Query, State};
 use crate::store::{StoreError, devices, events, samples};
 use bytes::Bytes;
 use chrono::Utc;
+use rt_core::DeviceId;
 use rt_core::api::{ExportFormat, ExportKind};
 use rt_core::export::{self, Cell};
-use rt_core::{DeviceId, Sample};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -185,18 +185,16 @@ fn produce(
         },
         ExportKind::Samples => {
             let names: HashMap<i64, String> = devices::all_names(conn)?.into_iter().collect();
+            let mut key: samples::ExportKey = (0, 0);
             loop {
                 let rows =
-                    samples::export_chunk(conn, after, &req.devices, req.from, req.to, CHUNK_ROWS)?;
+                    samples::export_chunk(conn, key, &req.devices, req.from, req.to, CHUNK_ROWS)?;
                 let Some(last) = rows.last() else { break };
-                after = last.0;
+                key = (last.0, last.1.seq as i64);
                 let mut cells = Vec::with_capacity(rows.len());
-                for (_, device_id, payload) in &rows {
-                    let s: Sample = serde_json::from_str(payload).map_err(|e| {
-                        StoreError::Corrupt(format!("stored sample is not readable: {e}"))
-                    })?;
+                for (device_id, s) in &rows {
                     let name = names.get(device_id).map_or("", String::as_str);
-                    cells.push(export::sample_cells(DeviceId(*device_id), name, &s));
+                    cells.push(export::sample_cells(DeviceId(*device_id), name, s));
                 }
                 if !send(tx, enc.rows(&cells)?) {
                     return Ok(());

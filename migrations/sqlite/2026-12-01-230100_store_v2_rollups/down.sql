@@ -1,0 +1,3 @@
+DROP TABLE rollup_1d;
+DROP TABLE rollup_1h;
+DROP TABLE rollup_5m;

@@ -1,0 +1,305 @@
+//! Store v2: the in-place upgrade of a database written by the v1 store, and the compact rows
+//! (full samples rebuilt from them, size per sample).
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use flate2::read::GzDecoder;
+use rt_core::Sample;
+use rt_server::store::{Store, samples};
+use rt_server::testing::TestServer;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::Path;
+
+fn gunzip(path: &str) -> Vec<u8> {
+    let gz = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect("fixture");
+    let mut out = Vec::new();
+    GzDecoder::new(&gz[..])
+        .read_to_end(&mut out)
+        .expect("fixture gunzip");
+    out
+}
+
+#[derive(QueryableByName)]
+struct V1 {
+    #[diesel(sql_type = BigInt)]
+    device_id: i64,
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    payload: String,
+}
+
+#[derive(QueryableByName)]
+struct N {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn count(c: &mut SqliteConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql).get_result::<N>(c).expect(sql).n
+}
+
+#[tokio::test]
+async fn v1_database_upgrades_in_place_losslessly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("rt.db");
+    std::fs::write(&db, gunzip("tests/fixtures/v1.db.gz")).expect("write fixture");
+    let db_url = db.to_string_lossy().into_owned();
+
+    // What the v1 store holds, read with plain SQL before the upgrade.
+    let mut c = SqliteConnection::establish(&db_url).expect("open v1");
+    let v1: Vec<V1> = diesel::sql_query("SELECT device_id, seq, payload FROM samples")
+        .load(&mut c)
+        .expect("v1 samples");
+    let events_before = count(&mut c, "SELECT COUNT(*) AS n FROM events");
+    let devices_before = count(&mut c, "SELECT COUNT(*) AS n FROM devices");
+    let users_before = count(&mut c, "SELECT COUNT(*) AS n FROM users");
+    drop(c);
+    assert_eq!(v1.len(), 768, "fixture holds 768 v1 samples");
+
+    // The real server start upgrades it.
+    let s = TestServer::start_in(dir.path(), SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .expect("server starts on the v1 database");
+
+    let store = Store::open(&db_url).expect("open upgraded");
+    let mut c = store.connect().expect("connect");
+    assert_eq!(
+        count(
+            &mut c,
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'samples_v1'"
+        ),
+        0,
+        "the v1 table is gone once converted"
+    );
+    assert_eq!(count(&mut c, "SELECT COUNT(*) AS n FROM store_tasks"), 0);
+    assert_eq!(count(&mut c, "SELECT COUNT(*) AS n FROM samples"), 768);
+    assert_eq!(
+        count(&mut c, "SELECT COUNT(*) AS n FROM events"),
+        events_before
+    );
+    assert_eq!(
+        count(&mut c, "SELECT COUNT(*) AS n FROM devices"),
+        devices_before
+    );
+    // The test server adds its admin only if missing: the v1 admin is still there.
+    assert_eq!(
+        count(&mut c, "SELECT COUNT(*) AS n FROM users"),
+        users_before
+    );
+
+    // Every sample rebuilds to exactly what v1 stored.
+    for r in &v1 {
+        let want: Sample = serde_json::from_str(&r.payload).expect("v1 payload");
+        let got = samples::get(&mut c, r.device_id, r.seq)
+            .expect("read")
+            .expect("stored");
+        assert_eq!(got, want, "device {} seq {}", r.device_id, r.seq);
+        assert_eq!(
+            serde_json::to_string(&got).expect("json"),
+            r.payload,
+            "canonical JSON unchanged"
+        );
+    }
+    assert_eq!(samples::max_seq(&mut c, 2).expect("max"), Some(192));
+
+    // The export answers the same rows as the v1 server did.
+    let body = reqwest::Client::new()
+        .get(format!("{}/api/v1/export/samples?format=ndjson", s.url))
+        .bearer_auth(&s.admin_token)
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("body");
+    let key = |l: &str| -> (i64, i64) {
+        let v: serde_json::Value = serde_json::from_str(l).expect("ndjson line");
+        (
+            v["device_id"].as_i64().expect("device_id"),
+            v["seq"].as_i64().expect("seq"),
+        )
+    };
+    let got: BTreeMap<(i64, i64), String> = body.lines().map(|l| (key(l), l.to_string())).collect();
+    let want_text = String::from_utf8(gunzip("tests/fixtures/v1-samples.ndjson.gz")).expect("utf8");
+    let want: BTreeMap<(i64, i64), String> =
+        want_text.lines().map(|l| (key(l), l.to_string())).collect();
+    assert_eq!(got.len(), 768);
+    assert_eq!(got, want);
+    s.stop().await;
+}
+
+mod rollup_reference {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+    use proptest::prelude::*;
+    use rt_core::health::HealthPolicy;
+    use rt_server::store::rollups::{self, Bucket, Point};
+    use rt_server::store::samples::{PreparedSample, Strings};
+
+    /// (minutes after the start, cpu, disk, temp, battery health, rx counter)
+    type Spec = (i64, f64, Option<f64>, Option<f64>, Option<f64>, u64);
+
+    fn make(seq: u64, spec: &Spec, conflict: bool) -> PreparedSample {
+        let start = Utc
+            .with_ymd_and_hms(2026, 11, 20, 23, 58, 0)
+            .single()
+            .expect("time");
+        let mut s = Sample::example(seq, start + Duration::minutes(spec.0));
+        s.cpu.usage_pct = spec.1 + if conflict { 1.0 } else { 0.0 };
+        match spec.2 {
+            Some(pct) => {
+                for d in s.disks.iter_mut() {
+                    d.available_bytes = (d.total_bytes as f64 * (1.0 - pct / 100.0)) as u64;
+                }
+            }
+            None => s.disks.clear(),
+        }
+        s.thermal.retain(|_| spec.3.is_some());
+        for t in s.thermal.iter_mut() {
+            t.temperature_c = spec.3.unwrap_or(0.0);
+        }
+        for d in s.disks.iter_mut() {
+            if let Some(sm) = d.smart.as_mut() {
+                sm.temperature_c = None;
+            }
+        }
+        match (&mut s.battery, spec.4) {
+            (Some(b), Some(h)) => b.health_pct = Some(h),
+            (b, None) => *b = None,
+            _ => {}
+        }
+        if let Some(n) = s.network.as_mut() {
+            for (i, iface) in n.interfaces.iter_mut().enumerate() {
+                iface.rx_bytes = spec.5 + i as u64;
+            }
+        }
+        PreparedSample::from_sample(&s).expect("prepared")
+    }
+
+    fn close(a: Option<f64>, b: Option<f64>) -> bool {
+        match (a, b) {
+            (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+
+    fn same(a: &Bucket, b: &Bucket) -> bool {
+        let st = |x: &rollups::Stat, y: &rollups::Stat| {
+            x.n == y.n && close(x.sum, y.sum) && x.min == y.min && x.max == y.max
+        };
+        a.n == b.n
+            && a.t_min == b.t_min
+            && a.t_max == b.t_max
+            && st(&a.cpu, &b.cpu)
+            && st(&a.mem, &b.mem)
+            && st(&a.disk, &b.disk)
+            && st(&a.temp, &b.temp)
+            && st(&a.bat, &b.bat)
+            && (a.rx_min, a.rx_max, a.tx_min, a.tx_max) == (b.rx_min, b.rx_max, b.tx_min, b.tx_max)
+    }
+
+    fn spec() -> impl Strategy<Value = Spec> {
+        (
+            0i64..(6 * 24 * 60),
+            (0u32..1000).prop_map(|v| f64::from(v) / 10.0),
+            proptest::option::of((10u32..990).prop_map(|v| f64::from(v) / 10.0)),
+            proptest::option::of((300u32..900).prop_map(|v| f64::from(v) / 10.0)),
+            proptest::option::of((500u32..1000).prop_map(|v| f64::from(v) / 10.0)),
+            0u64..1 << 40,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Random arrival orders, re-sent duplicates, conflicts and late backlogs: every tier
+        /// equals the buckets computed from the raw rows that ended up stored.
+        #[test]
+        fn rollups_equal_a_reference_from_raw_rows(
+            specs in proptest::collection::vec(spec(), 1..80),
+            order in any::<u64>(),
+            batch in 1usize..30,
+            resend in proptest::collection::vec((any::<u16>(), any::<bool>()), 0..20),
+        ) {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let store = Store::open(&dir.path().join("rt.db").to_string_lossy()).expect("open");
+            let mut c = store.connect().expect("connect");
+            diesel::sql_query(
+                "INSERT INTO devices (id, name, hostname, lifecycle_state, os_name, inventory_json, enrolled_at) \
+                 VALUES (7, 'd', 'd', 'deployed', 'linux', '{}', 0)",
+            )
+            .execute(&mut c)
+            .expect("device");
+            // Arrival: seqs shuffled deterministically, then duplicates/conflicts appended.
+            let mut arrivals: Vec<PreparedSample> = specs
+                .iter()
+                .enumerate()
+                .map(|(i, sp)| make(i as u64 + 1, sp, false))
+                .collect();
+            let mut x = order | 1;
+            for i in (1..arrivals.len()).rev() {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                arrivals.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            for (k, conflict) in &resend {
+                let i = usize::from(*k) % specs.len();
+                arrivals.push(make(i as u64 + 1, &specs[i], *conflict));
+            }
+            let mut strings = Strings::default();
+            let policy = HealthPolicy::default();
+            for b in arrivals.chunks(batch) {
+                c.immediate_transaction(|c| {
+                    samples::ingest(c, &mut strings, 7, b, &policy, Utc::now())
+                })
+                .expect("ingest");
+            }
+            // Reference from the raw rows as stored.
+            #[derive(QueryableByName)]
+            struct Raw {
+                #[diesel(sql_type = BigInt)] collected_at: i64,
+                #[diesel(sql_type = diesel::sql_types::Double)] cpu_pct: f64,
+                #[diesel(sql_type = diesel::sql_types::Double)] mem_pct: f64,
+                #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)] disk_max_pct: Option<f64>,
+                #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)] temp_max_c: Option<f64>,
+                #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)] battery_health_pct: Option<f64>,
+                #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)] net_rx_bytes: Option<i64>,
+                #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)] net_tx_bytes: Option<i64>,
+            }
+            let raw: Vec<Raw> = diesel::sql_query(
+                "SELECT collected_at, cpu_pct, mem_pct, disk_max_pct, temp_max_c, battery_health_pct, \
+                 net_rx_bytes, net_tx_bytes FROM samples WHERE device_id = 7",
+            )
+            .load(&mut c)
+            .expect("raw");
+            prop_assert_eq!(raw.len(), specs.len());
+            let points: Vec<Point> = raw
+                .iter()
+                .map(|r| Point {
+                    collected_at: r.collected_at,
+                    cpu: r.cpu_pct,
+                    mem: r.mem_pct,
+                    disk: r.disk_max_pct,
+                    temp: r.temp_max_c,
+                    bat: r.battery_health_pct,
+                    rx: r.net_rx_bytes,
+                    tx: r.net_tx_bytes,
+                })
+                .collect();
+            for (table, width) in rollups::TIERS {
+                let want = rollups::bucketize(&points, width);
+                let got = rollups::stored(&mut c, table, 7).expect("stored");
+                prop_assert_eq!(
+                    want.keys().collect::<Vec<_>>(),
+                    got.keys().collect::<Vec<_>>(),
+                    "{} bucket starts", table
+                );
+                for (t, w) in &want {
+                    prop_assert!(same(w, &got[t]), "{} bucket {}: want {:?} got {:?}", table, t, w, got[t]);
+                }
+            }
+        }
+    }
+}
