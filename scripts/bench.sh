@@ -7,14 +7,15 @@
 #   scripts/bench.sh --assemble      only rebuild docs/benchmarks.md from target/bench/*.md
 #
 # Parts: ingest (1), queries (2, needs ingest's data), export (3, needs ingest's data),
-# agent (4), console (5, uses the queries' data set). Not part of scripts/test.sh.
+# agent (4), console (5, uses the queries' data set), abuse (6, the server's peak RSS under the
+# abuse suite's worst case; a debug test build). Not part of scripts/test.sh.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 OUT="$ROOT/target/bench"
 mkdir -p "$OUT"
 
-parts=(ingest queries export agent console)
+parts=(ingest queries export agent console abuse)
 assemble_only=0
 if [ "${1:-}" = "--assemble" ]; then
     assemble_only=1
@@ -71,6 +72,7 @@ MD
     frag 3 export
     frag 4 agent
     frag 5 console
+    frag 6 abuse
     if [ -f scripts/bench/analysis.md ]; then cat scripts/bench/analysis.md; fi
 } >docs/benchmarks.md
 echo "[bench] wrote docs/benchmarks.md" >&2

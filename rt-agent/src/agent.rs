@@ -45,6 +45,12 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// A collected sample that fails rt-core's validation (the rule the server applies): it was
+/// written to the quarantine file with the problems instead of being queued.
+#[derive(Debug, thiserror::Error)]
+#[error("the collected sample is not valid and was quarantined, not queued: {0}")]
+pub struct SampleRefused(pub String);
+
 /// Collects one sample, appends it to the queue (assigning its seq) and applies the queue's
 /// limits. Records the collection time in the upload state.
 pub fn collect_into_queue(
@@ -52,13 +58,54 @@ pub fn collect_into_queue(
     collector: &mut Collector,
     queue: &mut Queue,
 ) -> Result<rt_core::Sample> {
-    let mut st = UploadState::load(sd)?;
+    let st = UploadState::load(sd)?;
     let ctx = CollectContext {
         server_reachable: st.server_reachable,
         queue_depth: queue.len() as u64,
         dropped_since_last_upload: queue.meta().dropped_since_upload,
     };
-    let mut sample = collector.collect(&ctx);
+    let sample = collector.collect(&ctx);
+    queue_collected(sd, queue, sample)
+}
+
+/// Validates a collected sample and appends it to the queue (see [`collect_into_queue`]).
+/// Machine-reported text is neutralised first, as the server does; a sample that is still
+/// invalid goes to the quarantine file with the problems (shown by `rt-agent status`) and
+/// the call fails with [`SampleRefused`]: never queued to be refused later, never silent.
+pub fn queue_collected(
+    sd: &StateDir,
+    queue: &mut Queue,
+    mut sample: rt_core::Sample,
+) -> Result<rt_core::Sample> {
+    use rt_core::Validate;
+    let mut st = UploadState::load(sd)?;
+    sample.neutralise();
+    // The queue assigns the seq when appending; until then any valid one stands in.
+    sample.seq = sample.seq.max(1);
+    let now = Utc::now();
+    let problems = sample.validate(now);
+    if !problems.is_empty() {
+        let reason = format!(
+            "refused by the agent before queueing: {}",
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        crate::queue::write_quarantine(
+            &sd.quarantine_path(),
+            &[crate::queue::QuarantineEntry {
+                seq: 0,
+                reason: reason.clone(),
+                quarantined_at: now,
+                sample: serde_json::to_value(&sample).unwrap_or(serde_json::Value::Null),
+            }],
+        )?;
+        st.last_collection_at = Some(sample.collected_at);
+        st.save(sd)?;
+        return Err(SampleRefused(reason).into());
+    }
     // Never at or below what the server already stores (a reinstall, a rebuilt queue).
     queue.raise_next_seq(st.seq_floor)?;
     queue.append_sample(&mut sample)?;

@@ -1,6 +1,6 @@
 //! The uploader against a real rt-server on a loopback port, directly and through a
 //! fault-injecting TCP proxy written here (500, 429 + Retry-After, connection dropped after the
-//! server answered, answer delayed past the client's timeout).
+//! server answered, answer delayed past the client's timeout, a captive portal's HTML 4xx).
 #![allow(clippy::unwrap_used)]
 
 use chrono::Utc;
@@ -228,6 +228,8 @@ enum Fault {
     DropAfterForward,
     /// Forward, hold the server's answer this long, then send it.
     Delay(Duration),
+    /// Answer this status with an HTML page, as a captive portal or a proxy does.
+    Portal(u16),
 }
 
 struct Proxy {
@@ -318,6 +320,14 @@ async fn handle(
             return c
                 .write_all(canned("429 Too Many Requests", &extra).as_bytes())
                 .await;
+        }
+        Fault::Portal(code) => {
+            let body = "<html><body>Please sign in to the hotel Wi-Fi</body></html>";
+            let resp = format!(
+                "HTTP/1.1 {code} Portal\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            return c.write_all(resp.as_bytes()).await;
         }
         _ => {}
     }
@@ -412,6 +422,41 @@ async fn faults_between_agent_and_server_never_lose_or_double_a_sample() {
 }
 
 #[tokio::test]
+async fn a_portals_or_proxys_401_403_400_are_transient_and_lose_nothing() {
+    let server = TestServer::start().await.unwrap();
+    let proxy = Proxy::start(server.addr).await;
+    let a = enroll(&server, inventory("portal")).await;
+    let mut q = open_queue(&a);
+    let up = uploader(&proxy.url, &a, Duration::from_secs(10));
+    queue_samples(&mut q, 3);
+    for (i, code) in [401u16, 403, 400, 422, 413].into_iter().enumerate() {
+        proxy.set(Fault::Portal(code));
+        let rep = sync_once(&a.sd, &mut q, &up, NOW).await.unwrap();
+        assert!(
+            matches!(&rep.outcome, SyncOutcome::BackingOff { reason, .. } if reason.contains("proxy")),
+            "HTTP {code} from a portal is a transient failure: {rep:?}"
+        );
+        assert_eq!(rep.quarantined, 0, "HTTP {code}");
+        let st = UploadState::load(&a.sd).unwrap();
+        assert_eq!(st.auth_failure, None, "HTTP {code} must not stop the agent");
+        assert_eq!(
+            st.consecutive_failures,
+            i as u32 + 1,
+            "HTTP {code}: backs off"
+        );
+        assert_eq!(q.len(), 3, "HTTP {code}: everything kept");
+    }
+    assert!(read_quarantine(&a.sd.quarantine_path()).is_empty());
+    assert!(stored_seqs(&server, a.device_id).await.is_empty());
+    // The portal goes away: everything arrives, once.
+    proxy.set(Fault::Pass);
+    let rep = sync_once(&a.sd, &mut q, &up, NOW).await.unwrap();
+    assert_eq!(rep.outcome, SyncOutcome::Drained, "{rep:?}");
+    assert_eq!(stored_seqs(&server, a.device_id).await, vec![1, 2, 3]);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_sample_the_server_rejects_is_quarantined_with_its_reason() {
     let server = TestServer::start().await.unwrap();
     let a = enroll(&server, inventory("reject")).await;
@@ -436,11 +481,62 @@ async fn a_sample_the_server_rejects_is_quarantined_with_its_reason() {
     );
     assert_eq!(quarantined[0].sample["cpu"]["usage_pct"], 250.0);
     assert_eq!(q.stats().quarantined_total, 1);
+    // Never silent: `rt-agent status` lists it as needing attention, with the reason.
+    let st = rt_agent::commands::status::gather(&a.sd, Utc::now());
+    assert!(
+        st.attention
+            .iter()
+            .any(|a| a.contains("1 sample(s) quarantined") && a.contains("usage_pct")),
+        "{:?}",
+        st.attention
+    );
     let stored: BTreeSet<u64> = stored_seqs(&server, a.device_id)
         .await
         .into_iter()
         .collect();
     assert_eq!(stored, [1, 2, 4, 5].into_iter().collect());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_invalid_collection_is_quarantined_before_it_is_queued() {
+    let server = TestServer::start().await.unwrap();
+    let a = enroll(&server, inventory("invalid")).await;
+    let mut q = open_queue(&a);
+    // Machine text with control characters is neutralised, then queued.
+    let mut odd = Sample::example(0, Utc::now());
+    odd.disks[0].mount_point = "/mnt/\u{1b}[2Jx".into();
+    let queued = rt_agent::agent::queue_collected(&a.sd, &mut q, odd).unwrap();
+    assert_eq!(queued.seq, 1);
+    assert_eq!(queued.disks[0].mount_point, "/mnt/\u{fffd}[2Jx");
+    // A sample the server would refuse never enters the queue; it is quarantined with the
+    // problem, `status` says so, and the call fails.
+    let mut bad = Sample::example(0, Utc::now());
+    bad.cpu.usage_pct = f64::NAN;
+    let err = rt_agent::agent::queue_collected(&a.sd, &mut q, bad).unwrap_err();
+    assert!(err.is::<rt_agent::agent::SampleRefused>(), "{err:#}");
+    assert_eq!(q.len(), 1, "only the valid sample is queued");
+    let quarantined = read_quarantine(&a.sd.quarantine_path());
+    assert_eq!(quarantined.len(), 1);
+    assert!(
+        quarantined[0].reason.contains("usage_pct"),
+        "{}",
+        quarantined[0].reason
+    );
+    let st = rt_agent::commands::status::gather(&a.sd, Utc::now());
+    assert!(
+        st.attention.iter().any(|a| a.contains("quarantined")),
+        "{:?}",
+        st.attention
+    );
+    // The next valid collection gets the next seq; the queue drains.
+    let next =
+        rt_agent::agent::queue_collected(&a.sd, &mut q, Sample::example(0, Utc::now())).unwrap();
+    assert_eq!(next.seq, 2);
+    let up = uploader(&server.url, &a, Duration::from_secs(10));
+    let rep = sync_once(&a.sd, &mut q, &up, NOW).await.unwrap();
+    assert_eq!(rep.outcome, SyncOutcome::Drained, "{rep:?}");
+    assert_eq!(stored_seqs(&server, a.device_id).await, vec![1, 2]);
     server.stop().await;
 }
 

@@ -207,9 +207,10 @@ async fn happy_path_enrolls_installs_cron_and_delivers_the_first_sample() {
     let token = server.enrollment_token().await.unwrap();
     let home = Home::new();
     let url = server.url.clone();
+    let typed = token.clone();
     let (screen, code, home) = tokio::task::spawn_blocking(move || {
         let t = Tmux::start("happy", &home.command(""));
-        let screen = token_flow(&t, &url, &token, "wiz-laptop");
+        let screen = token_flow(&t, &url, &typed, "wiz-laptop");
         (screen, t.exit_code(), home)
     })
     .await
@@ -224,8 +225,18 @@ async fn happy_path_enrolls_installs_cron_and_delivers_the_first_sample() {
         screen.contains("enrolled, first sample delivered"),
         "{screen}"
     );
-    // Nothing secret on screen.
-    assert!(!screen.contains(&server.enrollment_token().await.unwrap()[..8]));
+    // Nothing secret on screen: neither the token typed nor the device token issued (nor
+    // any recognisable part of either).
+    let issued = std::fs::read_to_string(home.state().join("device.token")).unwrap();
+    let issued = issued.trim();
+    assert!(issued.starts_with("rtd_") && issued.len() > 20, "{issued}");
+    for secret in [token.as_str(), issued] {
+        let body = &secret[4..];
+        assert!(
+            !screen.contains(&body[..12]) && !screen.contains(&body[body.len() - 12..]),
+            "a secret is on screen: {screen}"
+        );
+    }
 
     let cfg = config(&home.state());
     let id = cfg["device_id"].as_i64().unwrap();
@@ -485,6 +496,93 @@ async fn reenrolling_asks_first_and_keeps_the_device_id() {
     );
     // Installing again over the same schedule added nothing.
     assert_eq!(home.crontab().matches("# rt-agent:managed").count(), 3);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn known_hardware_is_shown_before_confirming_and_the_typed_name_applies() {
+    let server = TestServer::start().await.unwrap();
+    let reenroll = server.enrollment_token_with(true).await.unwrap();
+    let plain = server.enrollment_token().await.unwrap();
+    let url = server.url.clone();
+    let first = Home::new();
+    let (s, first) = {
+        let (url, token) = (url.clone(), reenroll.clone());
+        tokio::task::spawn_blocking(move || {
+            let t = Tmux::start("known1", &first.command(""));
+            let s = token_flow(&t, &url, &token, "known-laptop");
+            assert_eq!(t.exit_code(), 0, "{s}");
+            (s, first)
+        })
+        .await
+        .unwrap()
+    };
+    let id = config(&first.state())["device_id"].as_i64().unwrap();
+    assert!(s.contains("enrolled"), "{s}");
+
+    // A reinstall: an empty state directory on the same hardware. A token that may not
+    // re-enroll is told why before anything is confirmed, and asked for other credentials;
+    // one that may shows the device's current name, assignee and last contact, and the name
+    // typed then is applied.
+    let second = Home::new();
+    let (screen, second) = tokio::task::spawn_blocking(move || {
+        let t = Tmux::start("known2", &second.command(""));
+        t.wait("Server URL");
+        t.text(&url);
+        t.keys(&["Enter"]);
+        t.wait("How do you want to sign in?");
+        t.keys(&["Enter"]);
+        t.wait("Enrollment token (hidden)");
+        t.text(&plain);
+        t.keys(&["Enter"]);
+        t.wait("takes an administrator's credentials");
+        t.wait_n("How do you want to sign in?", 2);
+        t.keys(&["Enter"]);
+        t.wait_n("Enrollment token (hidden)", 2);
+        t.text(&reenroll);
+        t.keys(&["Enter"]);
+        let shown = t.wait("Device name");
+        t.text("renamed-laptop");
+        t.keys(&["Enter"]);
+        for p in [
+            "Asset tag",
+            "Assigned to",
+            "Collection interval",
+            "Run the agent automatically",
+        ] {
+            t.wait(p);
+            t.keys(&["Enter"]);
+        }
+        t.wait("Enroll this device now?");
+        t.text("y");
+        let s = t.wait("__EXIT=");
+        assert_eq!(t.exit_code(), 0, "{s}");
+        (format!("{shown}\n{s}"), second)
+    })
+    .await
+    .unwrap();
+    let known = format!(
+        "already known to the server as device {id} \"known-laptop\", assigned to alice, last seen 20"
+    );
+    let at = screen
+        .find(&known)
+        .unwrap_or_else(|| panic!("the known device is shown: {screen}"));
+    assert!(
+        at < screen.find("Enroll this device now?").unwrap(),
+        "shown before confirming: {screen}"
+    );
+    assert!(
+        screen.contains("renamed from \"known-laptop\" to \"renamed-laptop\""),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!("device {id} re-enrolled")),
+        "{screen}"
+    );
+    assert_eq!(config(&second.state())["device_id"].as_i64().unwrap(), id);
+    let d = device(&server, id).await;
+    assert_eq!(d["name"], "renamed-laptop", "{d}");
+    assert_eq!(d["assignee"], "alice", "{d}");
     server.stop().await;
 }
 

@@ -1,10 +1,11 @@
 //! Background jobs: alert evaluation (offline and critical devices become `alert_raised` /
-//! `alert_cleared` events), retention of raw samples, and expired-session clean-up.
+//! `alert_cleared` events), retention of raw samples (each device's latest sample is kept),
+//! and expired-session clean-up.
 //! They stop when the server shuts down.
 
 use crate::api::State;
 use crate::api::handlers::devices::health_of;
-use crate::store::{StoreError, devices, events, samples, users};
+use crate::store::{StoreError, devices, events, from_ms, samples, users};
 use chrono::{Duration, Utc};
 use rt_core::api::{EventKind, HealthLevel};
 use tokio::sync::watch;
@@ -97,10 +98,26 @@ async fn run_retention(state: &State) -> Result<(), StoreError> {
     if days == 0 {
         return Ok(());
     }
-    let before = now - Duration::days(i64::from(days));
-    let ids = state.store.run(devices::ids).await?;
+    let expired = now - Duration::days(i64::from(days));
+    // Each device's latest sample is kept however old it is: it is what the device list,
+    // health and alerts show for a device that stopped reporting.
+    let cutoffs: Vec<(i64, chrono::DateTime<Utc>)> = state
+        .store
+        .run(move |c| {
+            Ok::<_, StoreError>(
+                devices::all(c)?
+                    .iter()
+                    .map(|d| {
+                        let latest = d.latest_seq.and(d.latest_collected_at).map(from_ms);
+                        let before = latest.map_or(expired, |latest| latest.min(expired));
+                        (d.id, before)
+                    })
+                    .collect(),
+            )
+        })
+        .await?;
     let mut total = 0;
-    for id in ids {
+    for (id, before) in cutoffs {
         loop {
             let n = state
                 .store

@@ -288,7 +288,8 @@ async fn enrollment_identity_rules() {
     let s = TestServer::start().await.unwrap();
     let token = s.enrollment_token_with(true).await.unwrap();
     // Same machine id: re-enrolled, same device, old token revoked.
-    let (_, a) = enroll_with(&s, &token, inventory("pc-a", Some("machine-A"), None)).await;
+    let (st, a) = enroll_with(&s, &token, inventory("pc-a", Some("machine-A"), None)).await;
+    assert_eq!(st, StatusCode::CREATED, "{a}");
     let a: EnrollResponse = serde_json::from_value(a).unwrap();
     let (st, a2) = enroll_with(
         &s,
@@ -319,31 +320,42 @@ async fn enrollment_identity_rules() {
             .any(|e| e["kind"] == "re_enrolled")
     );
 
-    // Same real serial, no machine id: re-enrolled.
-    let (_, b) = enroll_with(&s, &token, inventory("pc-b", None, Some("SN-12345-XY"))).await;
-    let (_, b2) = enroll_with(&s, &token, inventory("pc-b", None, Some("SN-12345-XY"))).await;
+    // Same real serial, no machine id, another hostname: re-enrolled.
+    let (st, b) = enroll_with(&s, &token, inventory("pc-b", None, Some("SN-12345-XY"))).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let (st, b2) = enroll_with(
+        &s,
+        &token,
+        inventory("pc-b-reinstalled", None, Some("SN-12345-XY")),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{b2}");
     assert_eq!(b["device_id"], b2["device_id"]);
     assert_eq!(b2["re_enrolled"], true);
 
     // Placeholder serial never identifies.
-    let (_, c) = enroll_with(
+    let (st, c) = enroll_with(
         &s,
         &token,
         inventory("pc-c", None, Some("To be filled by O.E.M.")),
     )
     .await;
-    let (_, c2) = enroll_with(
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+    let (st, c2) = enroll_with(
         &s,
         &token,
         inventory("pc-d", None, Some("To be filled by O.E.M.")),
     )
     .await;
+    assert_eq!(st, StatusCode::CREATED, "{c2}");
     assert_ne!(c["device_id"], c2["device_id"]);
     assert_eq!(c2["re_enrolled"], false);
 
     // Same hostname on two machines: two devices.
-    let (_, h1) = enroll_with(&s, &token, inventory("shared-name", Some("m-1"), None)).await;
-    let (_, h2) = enroll_with(&s, &token, inventory("shared-name", Some("m-2"), None)).await;
+    let (st, h1) = enroll_with(&s, &token, inventory("shared-name", Some("m-1"), None)).await;
+    assert_eq!(st, StatusCode::CREATED, "{h1}");
+    let (st, h2) = enroll_with(&s, &token, inventory("shared-name", Some("m-2"), None)).await;
+    assert_eq!(st, StatusCode::CREATED, "{h2}");
     assert_ne!(h1["device_id"], h2["device_id"]);
 
     s.stop().await;

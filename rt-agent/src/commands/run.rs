@@ -44,9 +44,13 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
             if stop_requested(&mut stop).await {
                 break;
             }
-            let sample = agent::collect_into_queue(&sd, &mut collector, &mut queue)?;
+            match agent::collect_into_queue(&sd, &mut collector, &mut queue) {
+                Ok(sample) => tracing::debug!(seq = sample.seq, "collected"),
+                // Quarantined and shown by `status`; the next collection may be fine.
+                Err(e) if e.is::<agent::SampleRefused>() => eprintln!("rt-agent: {e:#}"),
+                Err(e) => return Err(e),
+            }
             done += 1;
-            tracing::debug!(seq = sample.seq, "collected");
             tokio::select! {
                 r = sync_once(&sd, &mut queue, &up, SyncOptions::default()) => match r {
                     Ok(rep) => {
