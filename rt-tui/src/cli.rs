@@ -75,6 +75,13 @@ pub enum Command {
         /// in_stock, deployed, in_repair, lost or retired
         state: String,
     },
+    /// Print a shell completion script to stdout (bash, zsh, fish, powershell, elvish)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout, e.g. `rt-tui man | man -l -`
+    Man,
 }
 
 #[derive(Debug, Args)]
