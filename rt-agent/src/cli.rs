@@ -52,6 +52,13 @@ pub enum Command {
     Install(InstallArgs),
     /// Remove what `install` installed.
     Uninstall(UninstallArgs),
+    /// Print a shell completion script to stdout (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout, e.g. `rt-agent man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Clone, Args)]

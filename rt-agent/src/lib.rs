@@ -30,6 +30,8 @@ pub fn run() -> i32 {
         Command::Queue(a) => commands::queue::run(g, a),
         Command::Install(a) => commands::install::run(g, a),
         Command::Uninstall(a) => commands::uninstall::run(g, a),
+        Command::Completions { shell } => print_completions(*shell).map(|()| 0).map_err(Into::into),
+        Command::Man => print_man().map(|()| 0).map_err(Into::into),
     };
     match result {
         Ok(code) => code,
@@ -38,6 +40,25 @@ pub fn run() -> i32 {
             1
         }
     }
+}
+
+/// `completions SHELL`: the script for `shell`, generated from the command definition. Built in
+/// memory and written at once, so a closed stdout is an ordinary write error.
+fn print_completions(shell: clap_complete::Shell) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    use std::io::Write;
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "rt-agent", &mut buf);
+    std::io::stdout().write_all(&buf)
+}
+
+/// `man`: the manual page (roff), generated from the command definition.
+fn print_man() -> std::io::Result<()> {
+    use clap::CommandFactory;
+    use std::io::Write;
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+    std::io::stdout().write_all(&buf)
 }
 
 /// Sends the agent's log (tracing) to stderr, where a terminal, cron's mail or systemd's journal

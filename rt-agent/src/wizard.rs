@@ -776,7 +776,7 @@ fn commit_steps(
         let host = Host::from_env().map_err(fatal)?;
         let spec = scheduler::spec_for(
             Choice::Kind(kind),
-            &interval_s.to_string(),
+            &format!("{interval_s}s"),
             "timer",
             state.path(),
             &host,

@@ -38,9 +38,14 @@ fn inventory(tag: &str) -> Inventory {
 }
 
 async fn enroll(server: &TestServer, inv: Inventory) -> Agent {
+    enroll_with(server, inv, false).await
+}
+
+/// Enrolls with a fresh enrollment token; `allow_reenroll` lets it re-enroll known hardware.
+async fn enroll_with(server: &TestServer, inv: Inventory, allow_reenroll: bool) -> Agent {
     let dir = tempfile::tempdir().unwrap();
     let sd = StateDir::new(dir.path().join("state"));
-    let token = server.enrollment_token().await.unwrap();
+    let token = server.enrollment_token_with(allow_reenroll).await.unwrap();
     let resp = enroll_async(
         &server.url,
         EnrollAuth::Token(Secret::new(token)),
@@ -450,8 +455,9 @@ async fn a_revoked_token_stops_uploads_and_keeps_the_data() {
     let a = enroll(&server, inventory("revoked")).await;
     let mut q = open_queue(&a);
     queue_samples(&mut q, 3);
-    // The same hardware enrolls again elsewhere: the old token is revoked.
-    let b = enroll(&server, a.inventory.clone()).await;
+    // The same hardware enrolls again elsewhere (with a token that may re-enroll): the old
+    // token is revoked.
+    let b = enroll_with(&server, a.inventory.clone(), true).await;
     assert_eq!(b.device_id, a.device_id, "same machine id, same device");
     let up = uploader(&server.url, &a, Duration::from_secs(10));
     let rep = sync_once(&a.sd, &mut q, &up, NOW).await.unwrap();

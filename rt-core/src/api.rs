@@ -418,8 +418,14 @@ pub struct DeviceSummary {
     pub assignee: Option<String>,
     pub lifecycle_state: LifecycleState,
     pub health: Health,
+    /// When the device was last seen: the collection time of its newest sample (its last
+    /// contact while it has none). Online/offline follows this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<DateTime<Utc>>,
+    /// When the device last uploaded (its last contact with the server), which can be much
+    /// later than `last_seen` when it sends a backlog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_contact: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<SampleMetrics>,
     /// Recent CPU usage values, oldest first, for the inline sparkline.

@@ -102,7 +102,7 @@ pub fn sanitize_csv_text(s: &str) -> Cow<'_, str> {
 /// | `lifecycle_state` | `in_stock`, `deployed`, `in_repair`, `lost`, `retired` |
 /// | `health` | `ok`, `warning`, `critical`, `offline`, `unknown` |
 /// | `health_reasons` | reasons joined with `"; "` |
-/// | `last_seen` | last contact, RFC 3339 UTC |
+/// | `last_seen` | newest sample time (last contact while there is no sample), RFC 3339 UTC |
 /// | `os_name` | operating system |
 /// | `enrolled_at` | first enrollment, RFC 3339 UTC |
 /// | `cpu_pct` | latest CPU usage, percent |
@@ -111,6 +111,7 @@ pub fn sanitize_csv_text(s: &str) -> Cow<'_, str> {
 /// | `temp_max_c` | hottest sensor or drive, °C |
 /// | `battery_health_pct` | battery full/design capacity, percent |
 /// | `battery_charge_pct` | battery charge, percent |
+/// | `last_contact` | last upload, RFC 3339 UTC |
 pub const DEVICE_COLUMNS: &[&str] = &[
     "device_id",
     "name",
@@ -129,6 +130,7 @@ pub const DEVICE_COLUMNS: &[&str] = &[
     "temp_max_c",
     "battery_health_pct",
     "battery_charge_pct",
+    "last_contact",
 ];
 
 /// Columns of a sample export (one row per stored sample):
@@ -235,6 +237,7 @@ pub fn device_cells(d: &DeviceSummary) -> Vec<Cell> {
         Cell::opt(m.and_then(|m| m.temp_max_c), Cell::Float),
         Cell::opt(m.and_then(|m| m.battery_health_pct), Cell::Float),
         Cell::opt(m.and_then(|m| m.battery_charge_pct), Cell::Float),
+        Cell::opt(d.last_contact, Cell::Time),
     ]
 }
 

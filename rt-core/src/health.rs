@@ -1,11 +1,18 @@
-//! Device health: one pure function from (latest sample, last seen, expected interval, policy,
-//! now) to a [`Health`] level with short human reasons.
+//! Device health: one pure function from (latest sample, last contact, expected interval,
+//! policy, now) to a [`Health`] level with short human reasons, and [`for_lifecycle`], the rule
+//! for devices whose lifecycle state does not expect telemetry.
+//!
+//! "Seen" is the newest sample's time (`collected_at`), not the last upload: a device that was
+//! silent for days and then uploads its backlog was silent, so it is offline until a sample
+//! collected within the offline window arrives. The last contact (upload time) only counts for a
+//! device that has no sample yet.
 //!
 //! Order of decisions:
-//! 1. never seen and no sample → `unknown` ("never reported");
-//! 2. not seen for `offline_after_intervals × interval` → `offline` ("not seen for 3h"), followed
-//!    by the reasons the last sample still gives (they were true when it was last heard from);
-//! 3. seen but no sample yet → `unknown` ("no telemetry yet");
+//! 1. no sample and no contact → `unknown` ("never reported");
+//! 2. seen (newest sample time, else last contact) longer ago than
+//!    `offline_after_intervals × interval` → `offline` ("not seen for 3h"), followed by the
+//!    reasons the last sample still gives (they were true when it was last heard from);
+//! 3. contacted but no sample yet → `unknown` ("no telemetry yet");
 //! 4. otherwise the worst level of the rules below; `ok` has no reasons.
 //!
 //! Rules ([`HealthPolicy`] holds the thresholds; defaults in brackets):
@@ -23,6 +30,7 @@
 //! CPU usage is never a health problem on its own: a busy machine is doing its job.
 
 use crate::api::{Health, HealthLevel};
+use crate::lifecycle::LifecycleState;
 use crate::sample::Sample;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -98,7 +106,7 @@ pub fn human_duration(secs: i64) -> String {
 /// Evaluate one device's health. See the module documentation for the rules.
 pub fn evaluate(
     latest: Option<&Sample>,
-    last_seen: Option<DateTime<Utc>>,
+    last_contact: Option<DateTime<Utc>>,
     expected_interval_s: u32,
     policy: &HealthPolicy,
     now: DateTime<Utc>,
@@ -109,7 +117,7 @@ pub fn evaluate(
     evaluate_findings(
         latest.map(|s| s.collected_at),
         &findings,
-        last_seen,
+        last_contact,
         expected_interval_s,
         policy,
         now,
@@ -122,12 +130,12 @@ pub fn evaluate(
 pub fn evaluate_findings(
     latest_collected_at: Option<DateTime<Utc>>,
     findings: &[(HealthLevel, String)],
-    last_seen: Option<DateTime<Utc>>,
+    last_contact: Option<DateTime<Utc>>,
     expected_interval_s: u32,
     policy: &HealthPolicy,
     now: DateTime<Utc>,
 ) -> Health {
-    let seen = last_seen.or(latest_collected_at);
+    let seen = seen_at(latest_collected_at, last_contact);
     let Some(seen) = seen else {
         return Health {
             level: HealthLevel::Unknown,
@@ -163,6 +171,38 @@ pub fn evaluate_findings(
         level,
         reasons: sorted.into_iter().map(|(_, r)| r.clone()).collect(),
     }
+}
+
+/// When a device was last "seen": its newest sample's time, or its last contact while it has no
+/// sample. Offline/online and the "seen" column follow this, never the upload time alone.
+pub fn seen_at(
+    latest_collected_at: Option<DateTime<Utc>>,
+    last_contact: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    latest_collected_at.or(last_contact)
+}
+
+/// Whether a device seen at `seen` counts as online at `now` (the offline rule of
+/// [`evaluate_findings`]).
+pub fn is_online(
+    seen: Option<DateTime<Utc>>,
+    expected_interval_s: u32,
+    policy: &HealthPolicy,
+    now: DateTime<Utc>,
+) -> bool {
+    seen.is_some_and(|t| (now - t).num_seconds() <= policy.offline_after_s(expected_interval_s))
+}
+
+/// The lifecycle rule: a device whose state does not expect telemetry (in repair, lost,
+/// retired) is not reported offline; its level is `unknown` with the state as the reason.
+pub fn for_lifecycle(h: Health, lifecycle: LifecycleState) -> Health {
+    if !lifecycle.expects_telemetry() && h.level == HealthLevel::Offline {
+        return Health {
+            level: HealthLevel::Unknown,
+            reasons: vec![format!("{lifecycle}: not expected to report")],
+        };
+    }
+    h
 }
 
 /// Every rule that fires on one sample, as (warning|critical, reason), in rule order.

@@ -255,22 +255,24 @@ fn worst_rule_wins_and_worst_reason_comes_first() {
 #[test]
 fn offline_after_three_intervals_keeps_reasons() {
     let p = HealthPolicy::default();
-    let s = with_disk(96, false);
-    // Exactly 3 intervals: still online.
-    let at_limit = now() - Duration::seconds(3 * i64::from(INTERVAL));
-    let h = evaluate(Some(&s), Some(at_limit), INTERVAL, &p, now());
+    let mut s = with_disk(96, false);
+    // Newest sample exactly 3 intervals old: still online (the upload just now does not matter).
+    s.collected_at = now() - Duration::seconds(3 * i64::from(INTERVAL));
+    let h = evaluate(Some(&s), Some(now()), INTERVAL, &p, now());
     assert_eq!(h.level, Critical);
-    let long_ago = now() - Duration::hours(3);
-    let h = evaluate(Some(&s), Some(long_ago), INTERVAL, &p, now());
+    s.collected_at = now() - Duration::hours(3);
+    let h = evaluate(Some(&s), Some(now()), INTERVAL, &p, now());
     assert_eq!(h.level, Offline);
     assert_eq!(h.reasons, vec!["not seen for 3h", "disk / 96% full"]);
     // Healthy but silent: offline with only the silence as reason.
-    let h = evaluate(Some(&healthy()), Some(long_ago), INTERVAL, &p, now());
+    let mut quiet = healthy();
+    quiet.collected_at = now() - Duration::hours(3);
+    let h = evaluate(Some(&quiet), Some(now()), INTERVAL, &p, now());
     assert_eq!(
         (h.level, h.reasons),
         (Offline, vec!["not seen for 3h".into()])
     );
-    // Seen long ago but never sent a sample.
+    // Contacted long ago but never sent a sample.
     let h = evaluate(None, Some(now() - Duration::days(4)), INTERVAL, &p, now());
     assert_eq!(
         (h.level, h.reasons),
@@ -278,14 +280,62 @@ fn offline_after_three_intervals_keeps_reasons() {
     );
 }
 
+/// A device silent for three days that uploads its backlog right now is offline, "not seen
+/// for 3d": seen follows the newest sample time, not the upload.
 #[test]
-fn last_seen_falls_back_to_sample_time() {
+fn backlog_upload_does_not_make_a_silent_device_online() {
+    let p = HealthPolicy::default();
+    let mut s = healthy();
+    s.collected_at = now() - Duration::days(3);
+    let h = evaluate(Some(&s), Some(now()), INTERVAL, &p, now());
+    assert_eq!(
+        (h.level, h.reasons),
+        (Offline, vec!["not seen for 3d".into()])
+    );
+    // An old last contact does not make a device with a fresh sample offline either.
+    let h = evaluate(
+        Some(&healthy()),
+        Some(now() - Duration::days(3)),
+        INTERVAL,
+        &p,
+        now(),
+    );
+    assert_eq!(h.level, Ok);
+}
+
+#[test]
+fn seen_is_the_sample_time() {
     let p = HealthPolicy::default();
     let mut s = healthy();
     s.collected_at = now() - Duration::hours(2);
     assert_eq!(evaluate(Some(&s), None, INTERVAL, &p, now()).level, Offline);
+    assert_eq!(
+        evaluate(Some(&s), Some(now()), INTERVAL, &p, now()).level,
+        Offline
+    );
     s.collected_at = now();
     assert_eq!(evaluate(Some(&s), None, INTERVAL, &p, now()).level, Ok);
+}
+
+#[test]
+fn lifecycle_rule_hides_offline_for_states_without_telemetry() {
+    use rt_core::LifecycleState;
+    use rt_core::health::for_lifecycle;
+    let p = HealthPolicy::default();
+    let mut s = healthy();
+    s.collected_at = now() - Duration::days(3);
+    let h = evaluate(Some(&s), Some(now()), INTERVAL, &p, now());
+    for lc in LifecycleState::ALL {
+        let got = for_lifecycle(h.clone(), lc);
+        if lc.expects_telemetry() {
+            assert_eq!(got.level, Offline, "{lc}");
+        } else {
+            assert_eq!(got.level, Unknown, "{lc}");
+            assert_eq!(got.reasons, vec![format!("{lc}: not expected to report")]);
+        }
+    }
+    let crit = evaluate(Some(&with_disk(96, false)), None, INTERVAL, &p, now());
+    assert_eq!(for_lifecycle(crit.clone(), LifecycleState::InRepair), crit);
 }
 
 #[test]
@@ -302,16 +352,12 @@ fn unknown_when_never_seen_or_no_sample() {
 #[test]
 fn clock_skew_and_zero_interval_do_not_break_it() {
     let p = HealthPolicy::default();
-    let s = healthy();
-    // A last_seen in the future is not "offline".
-    let h = evaluate(
-        Some(&s),
-        Some(now() + Duration::minutes(5)),
-        INTERVAL,
-        &p,
-        now(),
-    );
+    let mut s = healthy();
+    // A sample time in the future (agent clock ahead) is not "offline".
+    s.collected_at = now() + Duration::minutes(5);
+    let h = evaluate(Some(&s), None, INTERVAL, &p, now());
     assert_eq!(h.level, Ok);
+    let s = healthy();
     // Interval 0 is treated as 1 s: 30 s of silence is then offline, not a panic.
     let h = evaluate(Some(&s), Some(s.collected_at), 0, &p, now());
     assert_eq!(h.level, Offline);

@@ -81,6 +81,13 @@ pub enum Command {
     /// Manage user accounts (directly in the database).
     #[command(subcommand)]
     User(UserCommand),
+    /// Print a shell completion script to stdout (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout, e.g. `rt-server man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,9 +243,34 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// `completions SHELL`: the script for `shell`, generated from the command definition. Built in
+/// memory and written at once, so a closed stdout is an ordinary write error.
+fn print_completions(shell: clap_complete::Shell) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    use std::io::Write;
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "rt-server", &mut buf);
+    std::io::stdout().write_all(&buf)
+}
+
+/// `man`: the manual page (roff), generated from the command definition.
+fn print_man() -> std::io::Result<()> {
+    use clap::CommandFactory;
+    use std::io::Write;
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+    std::io::stdout().write_all(&buf)
+}
+
 /// The whole binary.
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // Generated from the definition alone: no configuration, no log.
+    match cli.command {
+        Some(Command::Completions { shell }) => return Ok(print_completions(shell)?),
+        Some(Command::Man) => return Ok(print_man()?),
+        _ => {}
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -253,5 +285,6 @@ pub fn main() -> anyhow::Result<()> {
             rt.block_on(crate::server::serve(config, shutdown_signal()))
         }
         Some(Command::User(cmd)) => user_command(&config, cmd),
+        Some(Command::Completions { .. } | Command::Man) => Ok(()),
     }
 }

@@ -106,9 +106,14 @@ fn fingerprint(store: &Store) -> String {
                 if cols.is_empty() {
                     continue;
                 }
+                // Ordered by every column: some tables are WITHOUT ROWID (store v2).
                 let dump: Vec<Text> = diesel::sql_query(format!(
-                    "SELECT coalesce(json_group_array(json_array({})), '[]') AS v FROM (SELECT * FROM {table} ORDER BY rowid)",
-                    cols.join(", ")
+                    "SELECT coalesce(json_group_array(json_array({cols})), '[]') AS v FROM (SELECT * FROM {table} ORDER BY {cols})",
+                    cols = cols
+                        .iter()
+                        .map(|c| format!("quote(\"{c}\")"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
                 .load(c)
                 .map_err(rt_server::store::StoreError::from)?;

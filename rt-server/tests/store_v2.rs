@@ -303,3 +303,111 @@ mod rollup_reference {
         }
     }
 }
+
+/// Time semantics: a device silent for three days that uploads its 3-day-old backlog now shows
+/// as offline ("not seen for 3d") with `last_seen` at its newest sample and `last_contact` at the
+/// upload, in the list, the detail, the fleet summary and the online gauge; a fresh sample then
+/// brings it back online.
+#[tokio::test]
+async fn backlog_of_a_silent_device_shows_it_offline() {
+    use chrono::{Duration, Utc};
+    use rt_core::api::{
+        DeviceDetail, DeviceSummary, EnrollResponse, FleetSummary, HealthLevel, Page,
+    };
+    use serde_json::json;
+
+    let s = TestServer::start().await.expect("server");
+    let http = reqwest::Client::new();
+    let token = s.enrollment_token().await.expect("enrollment token");
+    let inv = rt_core::Inventory {
+        hostname: "quiet".into(),
+        os_name: "Linux".into(),
+        machine_id: Some("m-quiet".into()),
+        ..Default::default()
+    };
+    let enrolled: EnrollResponse = http
+        .post(format!("{}/api/v1/enroll", s.url))
+        .json(&json!({"enrollment_token": token, "inventory": inv}))
+        .send()
+        .await
+        .expect("enroll")
+        .json()
+        .await
+        .expect("enroll answer");
+    let post = |batch: Vec<Sample>| {
+        let req = http
+            .post(format!("{}/api/v1/telemetry", s.url))
+            .bearer_auth(&enrolled.device_token)
+            .json(&json!({"agent_version": "0.1.0", "samples": batch}));
+        async move {
+            let r = req.send().await.expect("telemetry");
+            assert!(r.status().is_success(), "{}", r.status());
+        }
+    };
+    let get = |path: &str| {
+        let req = http
+            .get(format!("{}{path}", s.url))
+            .bearer_auth(&s.admin_token);
+        async move { req.send().await.expect("get").text().await.expect("body") }
+    };
+
+    // The backlog: 12 samples, the newest collected 3 days ago.
+    let newest = Utc::now() - Duration::days(3);
+    let backlog: Vec<Sample> = (1..=12u64)
+        .map(|i| Sample::example(i, newest - Duration::minutes(5 * (12 - i as i64))))
+        .collect();
+    let before_upload = Utc::now();
+    post(backlog).await;
+
+    let page: Page<DeviceSummary> =
+        serde_json::from_str(&get("/api/v1/devices").await).expect("list");
+    assert_eq!(page.items.len(), 1);
+    let d = &page.items[0];
+    assert_eq!(d.health.level, HealthLevel::Offline, "{:?}", d.health);
+    assert_eq!(
+        d.health.reasons.first().map(String::as_str),
+        Some("not seen for 3d")
+    );
+    let seen = d.last_seen.expect("last_seen");
+    assert!(
+        (seen - newest).num_milliseconds().abs() <= 1,
+        "{seen} vs {newest}"
+    );
+    let contact = d.last_contact.expect("last_contact");
+    assert!(contact >= before_upload - Duration::seconds(1), "{contact}");
+    let page: Page<DeviceSummary> =
+        serde_json::from_str(&get("/api/v1/devices?health=offline").await).expect("filter");
+    assert_eq!(page.total, 1);
+
+    let detail: DeviceDetail =
+        serde_json::from_str(&get(&format!("/api/v1/devices/{}", enrolled.device_id.0)).await)
+            .expect("detail");
+    assert_eq!(detail.summary.health.level, HealthLevel::Offline);
+    assert_eq!(detail.summary.last_seen, d.last_seen);
+    assert_eq!(detail.summary.last_contact, d.last_contact);
+
+    let summary: FleetSummary =
+        serde_json::from_str(&get("/api/v1/fleet/summary").await).expect("summary");
+    assert_eq!((summary.online, summary.offline), (0, 1));
+    assert_eq!(summary.by_health.get("offline"), Some(&1));
+    let metrics = get("/metrics").await;
+    assert!(
+        metrics.lines().any(|l| l == "rt_devices_online 0"),
+        "{metrics}"
+    );
+
+    // A sample collected now: online again, seen now.
+    post(vec![Sample::example(13, Utc::now())]).await;
+    let page: Page<DeviceSummary> =
+        serde_json::from_str(&get("/api/v1/devices").await).expect("list");
+    assert_eq!(
+        page.items[0].health.level,
+        HealthLevel::Ok,
+        "{:?}",
+        page.items[0].health
+    );
+    let summary: FleetSummary =
+        serde_json::from_str(&get("/api/v1/fleet/summary").await).expect("summary");
+    assert_eq!((summary.online, summary.offline), (1, 0));
+    s.stop().await;
+}

@@ -94,6 +94,13 @@ pub enum Command {
         #[arg(long)]
         comment: Option<String>,
     },
+    /// Print a shell completion script to stdout (bash, zsh, fish, powershell, elvish)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout, e.g. `rt-tui man | man -l -`
+    Man,
 }
 
 #[derive(Debug, Args)]

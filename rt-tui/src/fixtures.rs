@@ -50,6 +50,7 @@ fn dev(
             reasons: reasons.iter().map(|r| r.to_string()).collect(),
         },
         last_seen: seen_ago_s.map(|s| n - Duration::seconds(s)),
+        last_contact: seen_ago_s.map(|s| n - Duration::seconds(s)),
         metrics: m.map(|(cpu, mem, disk, temp, bat)| SampleMetrics {
             cpu_pct: cpu,
             mem_pct: mem,

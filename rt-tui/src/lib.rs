@@ -109,6 +109,12 @@ pub fn main_exit() -> ExitCode {
 }
 
 pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
+    // Generated from the definition alone: no configuration, no server.
+    match cli.command {
+        Some(cli::Command::Completions { shell }) => return Ok(print_completions(shell)?),
+        Some(cli::Command::Man) => return Ok(print_man()?),
+        _ => {}
+    }
     let ctx = Ctx::resolve(&cli)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -138,7 +144,27 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
         Some(C::Lifecycle { device, state }) => {
             rt.block_on(commands::assign::lifecycle(&ctx, &device, &state))
         }
+        Some(C::Completions { .. } | C::Man) => Ok(()),
     }
+}
+
+/// `completions SHELL`: the script for `shell`, generated from the command definition. Built in
+/// memory and written at once, so a closed stdout is an ordinary write error.
+fn print_completions(shell: clap_complete::Shell) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    use std::io::Write;
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cli::Cli::command(), "rt-tui", &mut buf);
+    std::io::stdout().write_all(&buf)
+}
+
+/// `man`: the manual page (roff), generated from the command definition.
+fn print_man() -> std::io::Result<()> {
+    use clap::CommandFactory;
+    use std::io::Write;
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cli::Cli::command()).render(&mut buf)?;
+    std::io::stdout().write_all(&buf)
 }
 
 /// Parses a device id argument.

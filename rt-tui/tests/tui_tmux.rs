@@ -77,7 +77,7 @@ async fn filter_open_assign_quit_in_tmux() {
         socket: format!("rt-test-{}", std::process::id()),
     };
     let shell_cmd = format!(
-        "env RT_SERVER_URL='{}' RT_TOKEN='{}' RT_TUI_CONFIG_DIR='{}' LANG=C.UTF-8 TERM=xterm-256color '{}' --refresh 2",
+        "env RT_SERVER_URL='{}' RT_TOKEN='{}' RT_TUI_CONFIG_DIR='{}' LANG=C.UTF-8 TERM=xterm-256color '{}' --refresh 2s",
         f.server.url,
         f.server.admin_token,
         cfg.path().display(),

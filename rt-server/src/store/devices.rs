@@ -64,8 +64,19 @@ impl DeviceRow {
         serde_json::from_str(&self.cpu_recent).unwrap_or_default()
     }
 
-    pub fn last_seen(&self) -> Option<DateTime<Utc>> {
+    /// The last upload (column `last_seen`, which has always been written at ingest time).
+    pub fn last_contact(&self) -> Option<DateTime<Utc>> {
         self.last_seen.map(from_ms)
+    }
+
+    /// When the latest sample was collected; None when the device has no sample yet.
+    pub fn latest_collected_at(&self) -> Option<DateTime<Utc>> {
+        self.latest_seq.and(self.latest_collected_at).map(from_ms)
+    }
+
+    /// When the device was last seen: its newest sample's time ([`rt_core::health::seen_at`]).
+    pub fn last_seen(&self) -> Option<DateTime<Utc>> {
+        rt_core::health::seen_at(self.latest_collected_at(), self.last_contact())
     }
 }
 
@@ -104,13 +115,19 @@ impl FleetRow {
             .unwrap_or(LifecycleState::InStock)
     }
 
-    pub fn last_seen(&self) -> Option<DateTime<Utc>> {
+    /// The last upload (column `last_seen`, written at ingest time).
+    pub fn last_contact(&self) -> Option<DateTime<Utc>> {
         self.last_seen.map(from_ms)
     }
 
     /// When the latest sample was collected; None when the device has no sample yet.
     pub fn latest_collected_at(&self) -> Option<DateTime<Utc>> {
         self.latest_seq.and(self.latest_collected_at).map(from_ms)
+    }
+
+    /// When the device was last seen: its newest sample's time ([`rt_core::health::seen_at`]).
+    pub fn last_seen(&self) -> Option<DateTime<Utc>> {
+        rt_core::health::seen_at(self.latest_collected_at(), self.last_contact())
     }
 
     /// Health findings of the latest sample (empty when there is none).
@@ -710,9 +727,20 @@ pub fn export_chunk(
         .load(conn)?)
 }
 
-/// `last_seen` of every device (cheap: one column), for the online gauge.
+/// When every device was last seen (newest sample time, else last contact; ms), for the online
+/// gauge.
 pub fn last_seen_all(conn: &mut SqliteConnection) -> Result<Vec<Option<i64>>, StoreError> {
-    Ok(devices::table.select(devices::last_seen).load(conn)?)
+    let rows: Vec<(Option<i64>, Option<i64>, Option<i64>)> = devices::table
+        .select((
+            devices::latest_seq,
+            devices::latest_collected_at,
+            devices::last_seen,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(seq, at, contact)| seq.and(at).or(contact))
+        .collect())
 }
 
 /// (id, name) of every device (the samples export names rows with it).

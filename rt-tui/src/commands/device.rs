@@ -36,6 +36,7 @@ pub fn render(d: &DeviceDetail, now: chrono::DateTime<chrono::Utc>) -> String {
     let _ = writeln!(o, "  assignee:   {}", s.assignee.as_deref().unwrap_or("-"));
     let _ = writeln!(o, "  asset tag:  {}", s.asset_tag.as_deref().unwrap_or("-"));
     let _ = writeln!(o, "  last seen:  {}", relative_time(s.last_seen, now));
+    let _ = writeln!(o, "  contact:    {}", relative_time(s.last_contact, now));
     let _ = writeln!(o, "  hostname:   {}", inv.hostname);
     let _ = writeln!(
         o,

@@ -23,8 +23,8 @@ const MAX_METRICS_WINDOW_DAYS: i64 = 400;
 /// Forecasts look at this much history.
 const FORECAST_DAYS: i64 = 30;
 
-/// Health of a device from its stored latest sample and last contact. Devices whose lifecycle
-/// state does not expect telemetry (in repair, lost, retired) are not reported offline.
+/// Health of a device from its stored latest sample and last contact, with rt-core's lifecycle
+/// rule (states that do not expect telemetry are not reported offline).
 pub fn health_of(
     state: &AppState,
     row: &DeviceRow,
@@ -33,12 +33,12 @@ pub fn health_of(
 ) -> Health {
     let h = rt_core::health::evaluate(
         latest,
-        row.last_seen(),
+        row.last_contact(),
         state.config.collection_interval_s,
         &state.config.health,
         now,
     );
-    for_lifecycle(h, row.lifecycle())
+    rt_core::health::for_lifecycle(h, row.lifecycle())
 }
 
 /// Health of a fleet row from the findings stored at ingest: the same rule as [`health_of`]
@@ -47,22 +47,12 @@ pub fn fleet_health_of(state: &AppState, row: &FleetRow, now: DateTime<Utc>) -> 
     let h = rt_core::health::evaluate_findings(
         row.latest_collected_at(),
         &row.findings(),
-        row.last_seen(),
+        row.last_contact(),
         state.config.collection_interval_s,
         &state.config.health,
         now,
     );
-    for_lifecycle(h, row.lifecycle())
-}
-
-fn for_lifecycle(h: Health, lc: LifecycleState) -> Health {
-    if !lc.expects_telemetry() && h.level == HealthLevel::Offline {
-        return Health {
-            level: HealthLevel::Unknown,
-            reasons: vec![format!("{lc}: not expected to report")],
-        };
-    }
-    h
+    rt_core::health::for_lifecycle(h, row.lifecycle())
 }
 
 /// The fleet-table summary of one device, from its light row. `cpu_recent` is left empty: the
@@ -77,6 +67,7 @@ pub fn fleet_summary_of(state: &AppState, row: &FleetRow, now: DateTime<Utc>) ->
         lifecycle_state: row.lifecycle(),
         health: fleet_health_of(state, row, now),
         last_seen: row.last_seen(),
+        last_contact: row.last_contact(),
         metrics: row.metrics(),
         cpu_recent: Vec::new(),
         os_name: row.os_name.clone(),
@@ -104,6 +95,7 @@ pub fn summary_of(
             lifecycle_state: row.lifecycle(),
             health,
             last_seen: row.last_seen(),
+            last_contact: row.last_contact(),
             metrics: latest.as_ref().map(Sample::metrics),
             cpu_recent: row.cpu_recent(),
             os_name: row.os_name.clone(),
@@ -132,6 +124,7 @@ fn sort_key(name: &str) -> Option<SortFn> {
         "hostname" => |a, b| a.hostname.to_lowercase().cmp(&b.hostname.to_lowercase()),
         "id" => |a, b| a.id.cmp(&b.id),
         "last_seen" => |a, b| a.last_seen.cmp(&b.last_seen),
+        "last_contact" => |a, b| a.last_contact.cmp(&b.last_contact),
         "enrolled_at" => |a, b| a.enrolled_at.cmp(&b.enrolled_at),
         "health" => |a, b| a.health.level.cmp(&b.health.level),
         "state" | "lifecycle_state" => {
@@ -177,7 +170,7 @@ pub async fn list(state: State, _viewer: Caller, q: Query) -> Result<Response, A
     };
     let cmp = sort_key(key).ok_or_else(|| {
         ApiError::bad_request(format!(
-            "unknown sort key {key:?}: use name, hostname, id, last_seen, enrolled_at, health, state, assignee, cpu, mem or disk (prefix - for descending)"
+            "unknown sort key {key:?}: use name, hostname, id, last_seen, last_contact, enrolled_at, health, state, assignee, cpu, mem or disk (prefix - for descending)"
         ))
         .with_field("sort")
     })?;
@@ -395,10 +388,6 @@ pub async fn fleet_summary(state: State, _viewer: Caller) -> Result<Response, Ap
         for l in LifecycleState::ALL {
             s.by_lifecycle.insert(l.as_str().to_string(), 0);
         }
-        let offline_after = st
-            .config
-            .health
-            .offline_after_s(st.config.collection_interval_s);
         for r in &rows {
             let h = fleet_health_of(&st, r, now);
             s.total += 1;
@@ -406,9 +395,12 @@ pub async fn fleet_summary(state: State, _viewer: Caller) -> Result<Response, Ap
             *s.by_lifecycle
                 .entry(r.lifecycle().as_str().to_string())
                 .or_insert(0) += 1;
-            let online = r
-                .last_seen()
-                .is_some_and(|t| (now - t).num_seconds() <= offline_after);
+            let online = rt_core::health::is_online(
+                r.last_seen(),
+                st.config.collection_interval_s,
+                &st.config.health,
+                now,
+            );
             if online {
                 s.online += 1;
             } else {

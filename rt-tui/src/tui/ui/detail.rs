@@ -172,7 +172,14 @@ pub fn facts(ds: &DetailState, d: &DeviceDetail, app: &App, width: u16) -> Vec<L
     let mut l = field("State", s.lifecycle_state.as_str().to_string());
     l.extend(field("User", s.assignee.clone().unwrap_or("-".into())));
     l.extend(field("Tag", s.asset_tag.clone().unwrap_or("-".into())));
-    l.extend(field("Seen", relative_time(s.last_seen, app.now)));
+    let seen = relative_time(s.last_seen, app.now);
+    let contact = relative_time(s.last_contact, app.now);
+    // The last upload is shown when it tells more than the newest sample (a backlog upload).
+    let contact = (s.last_contact.is_some() && contact != seen).then_some(contact);
+    l.extend(field("Seen", seen));
+    if let Some(c) = contact {
+        l.extend(field("Contact", c));
+    }
     out.push(Line::from(l));
     if let Some(n) = d.notes.as_deref().filter(|n| !n.is_empty()) {
         out.push(Line::from(vec![

@@ -1,0 +1,77 @@
+//! Shell completions and the manual page of the real `rt-agent` binary: generated for every shell,
+//! non-empty, naming real subcommands and flags; the bash script passes `bash -n`.
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+
+/// Subcommands and flags every generated text must mention.
+const MUST_NAME: &[&str] = &["enroll", "collect", "install", "--state-dir"];
+
+fn generate(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_rt-agent"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn completions_for_every_shell_name_the_real_commands() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let text = generate(&["completions", shell]);
+        assert!(text.len() > 1000, "{shell}: {} bytes", text.len());
+        // fish writes long flags as `-l name`.
+        for word in MUST_NAME {
+            let word = word.trim_start_matches('-');
+            assert!(text.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("rt-agent.bash");
+    std::fs::write(&script, generate(&["completions", "bash"])).unwrap();
+    let check = Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "bash -n: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn unknown_shell_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rt-agent"))
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("powershell"));
+}
+
+#[test]
+fn man_page_is_roff_naming_the_real_commands() {
+    let text = generate(&["man"]);
+    assert!(text.contains(".TH rt-agent 1"), "{text}");
+    assert!(text.contains(".SH SYNOPSIS"));
+    // roff escapes every hyphen.
+    for word in MUST_NAME {
+        let roff = word.replace('-', "\\-");
+        assert!(text.contains(&roff), "man page lacks {roff}");
+    }
+}
