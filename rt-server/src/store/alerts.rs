@@ -530,7 +530,7 @@ pub fn get(conn: &mut SqliteConnection, id: i64) -> Result<Option<AlertInfo>, St
 /// What an ack or silence found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
-    Done(AlertInfo),
+    Done(Box<AlertInfo>),
     NotFound,
     /// The alert is resolved: nothing to acknowledge or silence.
     Resolved,
@@ -570,7 +570,7 @@ pub fn acknowledge(
             &msg,
             Some(&serde_json::json!({"alert_id": id, "key": row.alert_key})),
         )?;
-        Ok(get(c, id)?.map_or(Change::NotFound, Change::Done))
+        Ok(get(c, id)?.map_or(Change::NotFound, |a| Change::Done(Box::new(a))))
     })
 }
 
@@ -611,6 +611,6 @@ pub fn silence(
             &msg,
             Some(&serde_json::json!({"alert_id": id, "key": row.alert_key, "until": until})),
         )?;
-        Ok(get(c, id)?.map_or(Change::NotFound, Change::Done))
+        Ok(get(c, id)?.map_or(Change::NotFound, |a| Change::Done(Box::new(a))))
     })
 }

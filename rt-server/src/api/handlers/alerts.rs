@@ -74,7 +74,7 @@ pub async fn list(state: State, _viewer: Caller, q: Query) -> Result<Response, A
 
 fn answer(change: Change, id: i64) -> Result<Response, ApiError> {
     match change {
-        Change::Done(a) => Ok(json(&a, StatusCode::OK)),
+        Change::Done(a) => Ok(json(&*a, StatusCode::OK)),
         Change::NotFound => Err(ApiError::not_found(format!("alert {id} not found"))),
         Change::Resolved => Err(ApiError::new(
             StatusCode::CONFLICT,
