@@ -7,6 +7,34 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+// Values are checked while parsing, so a bad one is a usage error (exit 2) that names the
+// accepted values, before anything runs. The commands parse the checked text again.
+
+/// A duration in rt-client's one grammar (`30s`, `15m`, `1h`).
+fn duration_arg(s: &str) -> Result<String, rt_client::duration::DurationError> {
+    rt_client::duration::parse(s).map(|_| s.to_string())
+}
+
+/// auto, systemd, cron, windows, launchd or none.
+fn scheduler_arg(s: &str) -> Result<String, String> {
+    s.parse::<crate::scheduler::Choice>()
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// timer or service.
+fn mode_arg(s: &str) -> Result<String, String> {
+    s.parse::<crate::scheduler::Mode>()
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// auto, keyring or file.
+fn credential_store_arg(s: &str) -> Result<String, String> {
+    s.parse::<rt_client::credstore::StoreKind>()
+        .map(|_| s.to_string())
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "rt-agent",
@@ -93,13 +121,18 @@ pub struct EnrollArgs {
     #[arg(long, env = "RT_ASSIGNEE")]
     pub assignee: Option<String>,
     /// Install a schedule after enrolling: auto, systemd, cron, windows, launchd or none.
-    #[arg(long, env = "RT_INSTALL", default_value = "none")]
+    #[arg(long, env = "RT_INSTALL", default_value = "none", value_parser = scheduler_arg)]
     pub install: String,
     /// Collection interval, e.g. 5m, 15m, 1h (default: the server's).
-    #[arg(long, env = "RT_INTERVAL")]
+    #[arg(long, env = "RT_INTERVAL", value_name = "DURATION", value_parser = duration_arg)]
     pub interval: Option<String>,
     /// Where to keep the device token: auto, keyring or file.
-    #[arg(long, env = "RT_CREDENTIAL_STORE", default_value = "auto")]
+    #[arg(
+        long,
+        env = "RT_CREDENTIAL_STORE",
+        default_value = "auto",
+        value_parser = credential_store_arg
+    )]
     pub credential_store: String,
     /// Re-enroll without asking when this device is already enrolled.
     #[arg(long)]
@@ -127,7 +160,7 @@ pub struct SyncArgs {
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Override the collection interval (e.g. 1s, 30s, 5m).
-    #[arg(long)]
+    #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
     pub interval: Option<String>,
     /// Stop after this many collections (for tests and benchmarks).
     #[arg(long)]
@@ -157,14 +190,14 @@ pub struct QueueArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct InstallArgs {
-    /// auto, systemd, cron, windows or launchd.
-    #[arg(long, default_value = "auto")]
+    /// auto, systemd, cron, windows, launchd or none.
+    #[arg(long, default_value = "auto", value_parser = scheduler_arg)]
     pub scheduler: String,
     /// Collection interval, e.g. 15m.
-    #[arg(long, default_value = "15m")]
+    #[arg(long, default_value = "15m", value_name = "DURATION", value_parser = duration_arg)]
     pub interval: String,
     /// timer (periodic one-shot runs) or service (resident `rt-agent run`).
-    #[arg(long, default_value = "timer")]
+    #[arg(long, default_value = "timer", value_parser = mode_arg)]
     pub mode: String,
     /// Print what would be installed without changing anything.
     #[arg(long)]

@@ -17,6 +17,7 @@ use cli::{Cli, Command};
 
 /// Parses the command line, runs the subcommand and returns the process exit code.
 pub fn run() -> i32 {
+    rt_client::stdio::exit_quietly_on_closed_stdout();
     let cli = Cli::parse();
     init_logging();
     let g = &cli.global;
@@ -35,6 +36,8 @@ pub fn run() -> i32 {
     };
     match result {
         Ok(code) => code,
+        // The reader of stdout went away (`| head`): it has what it wanted.
+        Err(e) if rt_client::stdio::is_broken_pipe(e.as_ref()) => 0,
         Err(e) => {
             eprintln!("rt-agent: error: {e:#}");
             1

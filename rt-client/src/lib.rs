@@ -4,7 +4,8 @@
 //! - [`credstore`]: secrets in the OS keyring or a private file;
 //! - [`files`]: private (0600/0700) files and directories, replaced atomically;
 //! - [`duration`]: the one duration grammar of every flag and prompt (`90s`, `15m`, `24h`, `7d`);
-//! - [`platform`]: the one "running as root/admin" check.
+//! - [`platform`]: the one "running as root/admin" check;
+//! - [`stdio`]: a closed stdout (`| head`) ends the program quietly with exit code 0.
 //!
 //! rt-core stays pure (no file system, no keyring, no HTTP); everything with side effects that
 //! rt-tui, rt-agent and rt-sim have in common lives here, once.
@@ -15,5 +16,6 @@ pub mod credstore;
 pub mod duration;
 pub mod files;
 pub mod platform;
+pub mod stdio;
 
 pub use credstore::Secret;

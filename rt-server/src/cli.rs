@@ -262,6 +262,31 @@ fn print_man() -> std::io::Result<()> {
     std::io::stdout().write_all(&buf)
 }
 
+/// True when the error comes from writing to a closed stdout. The rule of
+/// `rt_client::stdio::is_broken_pipe` (the server does not link the client crate).
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// `print!` on a closed stdout (`rt-server user list | head -1`) panics; that panic exits 0
+/// quietly, every other one goes to the default hook. The rule of
+/// `rt_client::stdio::exit_quietly_on_closed_stdout`.
+pub fn exit_quietly_on_closed_stdout() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload_as_str().is_some_and(|m| {
+            m.starts_with("failed printing to stdout")
+                && (m.ends_with("(os error 32)") || m.ends_with("(os error 232)"))
+        }) {
+            std::process::exit(0);
+        }
+        previous(info);
+    }));
+}
+
 /// The whole binary.
 pub fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

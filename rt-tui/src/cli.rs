@@ -54,7 +54,8 @@ pub enum Command {
     Devices(DevicesArgs),
     /// Show one device
     Device {
-        /// Device id (as shown by `rt-tui devices`)
+        /// Device id (as shown by `rt-tui devices`), name or asset tag
+        #[arg(value_name = "DEVICE")]
         id: String,
         #[arg(long)]
         json: bool,
@@ -68,9 +69,15 @@ pub enum Command {
     #[command(name = "enroll-token", subcommand)]
     EnrollToken(EnrollTokenCmd),
     /// Assign a device to a user or person ("-" or "" to unassign) (admin)
-    Assign { device: String, user: String },
+    Assign {
+        /// Device id, name or asset tag
+        device: String,
+        /// User or person; "-" or "" unassigns
+        user: String,
+    },
     /// Change a device's lifecycle state (admin)
     Lifecycle {
+        /// Device id, name or asset tag
         device: String,
         /// in_stock, deployed, in_repair, lost or retired
         state: String,
@@ -137,8 +144,8 @@ pub struct ExportArgs {
     /// End (RFC 3339 or YYYY-MM-DD); default now
     #[arg(long)]
     pub until: Option<String>,
-    /// Only these devices (repeatable)
-    #[arg(long = "device")]
+    /// Only these devices: id, name or asset tag (repeatable)
+    #[arg(long = "device", value_name = "DEVICE")]
     pub devices: Vec<String>,
     /// Write to FILE atomically instead of stdout
     #[arg(long, short = 'o')]

@@ -88,6 +88,7 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
 /// Entry point used by the binary: parses arguments, runs, prints the error and returns the
 /// exit code.
 pub fn main_exit() -> ExitCode {
+    rt_client::stdio::exit_quietly_on_closed_stdout();
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -101,6 +102,8 @@ pub fn main_exit() -> ExitCode {
     };
     match run(cli) {
         Ok(()) => ExitCode::from(exit::OK),
+        // The reader of stdout went away (`| head`): it has what it wanted.
+        Err(e) if rt_client::stdio::is_broken_pipe(e.as_ref()) => ExitCode::from(exit::OK),
         Err(e) => {
             eprintln!("rt-tui: error: {e:#}");
             ExitCode::from(exit_code_for(&e))
@@ -160,11 +163,60 @@ fn print_man() -> std::io::Result<()> {
     std::io::stdout().write_all(&buf)
 }
 
-/// Parses a device id argument.
-pub fn parse_device_id(s: &str) -> Result<rt_core::DeviceId, UsageError> {
-    s.trim().parse().map_err(|_| {
-        UsageError(format!(
-            "invalid device id {s:?}: use the numeric id shown by `rt-tui devices`"
-        ))
-    })
+/// The device a command-line argument names. A number is a device id, which must exist;
+/// anything else is the exact name or asset tag (ASCII case ignored) of one device. An unknown
+/// device is an error (exit 1); a name or tag several devices share is a usage error (exit 2)
+/// that lists them with their ids.
+pub async fn resolve_device(client: &Client, arg: &str) -> anyhow::Result<rt_core::DeviceId> {
+    let t = arg.trim();
+    if t.is_empty() {
+        return Err(UsageError(
+            "no device given: use a device id, name or asset tag (see `rt-tui devices`)".into(),
+        )
+        .into());
+    }
+    if let Ok(id) = t.parse::<rt_core::DeviceId>() {
+        return match client.device(id).await {
+            Ok(_) => Ok(id),
+            Err(ClientError::Api { status: 404, .. }) => {
+                anyhow::bail!("no device with id {id}: see `rt-tui devices`")
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
+    // The server's text search covers name and asset tag (among others); keep exact matches.
+    let q = rt_client::api::DeviceQuery {
+        q: Some(t.to_string()),
+        ..Default::default()
+    };
+    let found: Vec<_> = client
+        .all_devices(&q)
+        .await?
+        .into_iter()
+        .filter(|d| {
+            d.name.eq_ignore_ascii_case(t)
+                || d.asset_tag
+                    .as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(t))
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.id),
+        [] => anyhow::bail!("no device named or tagged {t:?}: see `rt-tui devices --filter {t:?}`"),
+        many => {
+            let list: Vec<String> = many
+                .iter()
+                .map(|d| match &d.asset_tag {
+                    Some(tag) => format!("{} ({}, tag {tag})", d.id, d.name),
+                    None => format!("{} ({})", d.id, d.name),
+                })
+                .collect();
+            Err(UsageError(format!(
+                "{t:?} matches {} devices: {}; use the id",
+                many.len(),
+                list.join(", ")
+            ))
+            .into())
+        }
+    }
 }

@@ -1,12 +1,12 @@
 //! `rt-tui assign DEVICE USER` and `rt-tui lifecycle DEVICE STATE`.
 
-use crate::{Ctx, UsageError, parse_device_id};
+use crate::{Ctx, UsageError, resolve_device};
 use rt_core::LifecycleState;
 use rt_core::api::DevicePatch;
 
 pub async fn assign(ctx: &Ctx, device: &str, user: &str) -> anyhow::Result<()> {
-    let id = parse_device_id(device)?;
     let client = ctx.client()?;
+    let id = resolve_device(&client, device).await?;
     let user = user.trim();
     let clear = user.is_empty() || user == "-";
     let patch = DevicePatch {
@@ -32,11 +32,11 @@ pub async fn assign(ctx: &Ctx, device: &str, user: &str) -> anyhow::Result<()> {
 }
 
 pub async fn lifecycle(ctx: &Ctx, device: &str, state: &str) -> anyhow::Result<()> {
-    let id = parse_device_id(device)?;
     let to: LifecycleState = state
         .parse()
         .map_err(|e: rt_core::lifecycle::UnknownLifecycleState| UsageError(e.to_string()))?;
     let client = ctx.client()?;
+    let id = resolve_device(&client, device).await?;
     let current = client.device(id).await?;
     if let Err(e) = rt_core::lifecycle::check_transition(current.summary.lifecycle_state, to) {
         let allowed: Vec<&str> = current

@@ -1,13 +1,13 @@
 //! `rt-tui device ID [--json]`.
 
 use crate::format::{bytes, pct, relative_time, temp};
-use crate::{Ctx, parse_device_id};
+use crate::{Ctx, resolve_device};
 use rt_core::api::DeviceDetail;
 use std::fmt::Write as _;
 
 pub async fn run(ctx: &Ctx, id: &str, json: bool) -> anyhow::Result<()> {
-    let id = parse_device_id(id)?;
     let client = ctx.client()?;
+    let id = resolve_device(&client, id).await?;
     let d = client.device(id).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&d)?);

@@ -5,7 +5,7 @@
 
 use crate::cli::{ExportArgs, Format, What};
 use crate::format::parse_time;
-use crate::{Ctx, UsageError, parse_device_id};
+use crate::{Ctx, UsageError, resolve_device};
 use futures_util::StreamExt;
 use rt_core::export::format_time;
 use std::io::{IsTerminal, Write};
@@ -108,6 +108,7 @@ fn what_str(w: What) -> &'static str {
 pub fn params(
     a: &ExportArgs,
     now: chrono::DateTime<chrono::Utc>,
+    devices: &[rt_core::DeviceId],
 ) -> Result<Vec<(&'static str, String)>, UsageError> {
     let until = match &a.until {
         Some(u) => Some(parse_time(u).map_err(UsageError)?),
@@ -138,15 +139,21 @@ pub fn params(
     if let Some(u) = until {
         p.push(("to", format_time(&u)));
     }
-    for d in &a.devices {
-        p.push(("device", parse_device_id(d)?.to_string()));
+    for d in devices {
+        p.push(("device", d.to_string()));
     }
     Ok(p)
 }
 
 pub async fn run(ctx: &Ctx, a: &ExportArgs) -> anyhow::Result<()> {
-    let params = params(a, chrono::Utc::now())?;
+    // The window is checked before the devices are looked up, so a usage error needs no server.
+    params(a, chrono::Utc::now(), &[])?;
     let client = ctx.client()?;
+    let mut devices = Vec::with_capacity(a.devices.len());
+    for d in &a.devices {
+        devices.push(resolve_device(&client, d).await?);
+    }
+    let params = params(a, chrono::Utc::now(), &devices)?;
     // Prepare the destination before asking the server, so a bad path fails fast.
     let mut tmp = match &a.output {
         Some(path) => {
@@ -214,7 +221,8 @@ pub async fn run(ctx: &Ctx, a: &ExportArgs) -> anyhow::Result<()> {
             Some(t) => t.write_all(&chunk)?,
             None => out_stdout
                 .write_all(&chunk)
-                .map_err(|e| anyhow::anyhow!("cannot write to stdout: {e}"))?,
+                // Kept as the source, so a closed stdout (`| head`) is recognised and quiet.
+                .map_err(|e| anyhow::Error::new(e).context("cannot write to stdout"))?,
         }
         if let Some(b) = &bar {
             b.set_position(bytes);
@@ -296,7 +304,7 @@ mod tests {
             devices: vec!["3".into(), "5".into()],
             output: None,
         };
-        let p = params(&a, now).unwrap();
+        let p = params(&a, now, &[rt_core::DeviceId(3), rt_core::DeviceId(5)]).unwrap();
         assert_eq!(
             p,
             vec![
@@ -312,6 +320,6 @@ mod tests {
             until: Some("2026-11-27".into()),
             ..a
         };
-        assert!(params(&bad, now).unwrap_err().0.contains("empty"));
+        assert!(params(&bad, now, &[]).unwrap_err().0.contains("empty"));
     }
 }

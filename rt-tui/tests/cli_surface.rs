@@ -1,14 +1,22 @@
-//! Shell completions and the manual page of the real `rt-agent` binary: generated for every shell,
-//! non-empty, naming real subcommands and flags; the bash script passes `bash -n`.
+//! Shell completions and the manual page of the real `rt-tui` binary: generated for every shell,
+//! non-empty, naming real subcommands and flags; the bash script passes `bash -n`. Usage errors
+//! exit 2; a closed stdout ends quietly with 0.
 #![allow(clippy::unwrap_used)]
 
 use std::process::Command;
 
 /// Subcommands and flags every generated text must mention.
-const MUST_NAME: &[&str] = &["enroll", "collect", "install", "--state-dir"];
+const MUST_NAME: &[&str] = &[
+    "login",
+    "devices",
+    "export",
+    "enroll-token",
+    "--server",
+    "--refresh",
+];
 
 fn generate(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_rt-agent"))
+    let out = Command::new(env!("CARGO_BIN_EXE_rt-tui"))
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -40,7 +48,7 @@ fn completions_for_every_shell_name_the_real_commands() {
         }
     }
     let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("rt-agent.bash");
+    let script = dir.path().join("rt-tui.bash");
     std::fs::write(&script, generate(&["completions", "bash"])).unwrap();
     let check = Command::new("bash")
         .arg("-n")
@@ -56,7 +64,7 @@ fn completions_for_every_shell_name_the_real_commands() {
 
 #[test]
 fn unknown_shell_is_a_usage_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_rt-agent"))
+    let out = Command::new(env!("CARGO_BIN_EXE_rt-tui"))
         .args(["completions", "tcsh"])
         .output()
         .unwrap();
@@ -67,11 +75,42 @@ fn unknown_shell_is_a_usage_error() {
 #[test]
 fn man_page_is_roff_naming_the_real_commands() {
     let text = generate(&["man"]);
-    assert!(text.contains(".TH rt-agent 1"), "{text}");
+    assert!(text.contains(".TH rt-tui 1"), "{text}");
     assert!(text.contains(".SH SYNOPSIS"));
     // roff escapes every hyphen.
     for word in MUST_NAME {
         let roff = word.replace('-', "\\-");
         assert!(text.contains(&roff), "man page lacks {roff}");
+    }
+}
+
+/// Runs the binary with its stdout already closed by the reader (as `| head` does once it has
+/// its lines) and returns (exit code, stderr).
+fn closed_stdout(args: &[&str]) -> (Option<i32>, String) {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rt-tui"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (child.wait().unwrap().code(), err)
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_0() {
+    for args in [&["completions", "bash"][..], &["man"]] {
+        let (code, err) = closed_stdout(args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
     }
 }
