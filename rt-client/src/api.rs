@@ -329,6 +329,64 @@ impl Client {
             .await
     }
 
+    /// One page of `GET /alerts` (filters as the API takes them: `state`, `severity`,
+    /// `device`, `rule`; comma lists allowed).
+    pub async fn alerts_page(
+        &self,
+        filters: &[(&str, String)],
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<rt_core::alert::api::AlertInfo>, ClientError> {
+        let mut params: Vec<(&str, String)> =
+            vec![("offset", offset.to_string()), ("limit", limit.to_string())];
+        params.extend(filters.iter().cloned());
+        self.json(self.req_q(reqwest::Method::GET, "alerts", &params)?)
+            .await
+    }
+
+    /// Every alert matching `filters`, page by page, newest first.
+    pub async fn all_alerts(
+        &self,
+        filters: &[(&str, String)],
+    ) -> Result<Vec<rt_core::alert::api::AlertInfo>, ClientError> {
+        const PAGE: u64 = 1000;
+        let mut out = Vec::new();
+        loop {
+            let page = self.alerts_page(filters, out.len() as u64, PAGE).await?;
+            let got = page.items.len();
+            out.extend(page.items);
+            if got == 0 || out.len() as u64 >= page.total {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// `POST /alerts/{id}/ack` (admin).
+    pub async fn ack_alert(
+        &self,
+        id: i64,
+        req: &rt_core::alert::api::AckRequest,
+    ) -> Result<rt_core::alert::api::AlertInfo, ClientError> {
+        self.json(
+            self.req(reqwest::Method::POST, &format!("alerts/{id}/ack"))?
+                .json(req),
+        )
+        .await
+    }
+
+    /// `POST /alerts/{id}/silence` (admin).
+    pub async fn silence_alert(
+        &self,
+        id: i64,
+        req: &rt_core::alert::api::SilenceRequest,
+    ) -> Result<rt_core::alert::api::AlertInfo, ClientError> {
+        self.json(
+            self.req(reqwest::Method::POST, &format!("alerts/{id}/silence"))?
+                .json(req),
+        )
+        .await
+    }
+
     /// Every device, page by page.
     pub async fn all_devices(&self, q: &DeviceQuery) -> Result<Vec<DeviceSummary>, ClientError> {
         const PAGE: u64 = 500;

@@ -613,6 +613,14 @@ pub enum EventKind {
     SamplesMissing,
     AlertRaised,
     AlertCleared,
+    /// An alert rule fired (`rt_core::alert`); `data` carries the stored alert.
+    AlertFiring,
+    AlertResolved,
+    AlertSeverityChanged,
+    AlertFlappingStarted,
+    AlertFlappingStopped,
+    AlertAcknowledged,
+    AlertSilenced,
 }
 
 impl EventKind {
@@ -631,6 +639,13 @@ impl EventKind {
             EventKind::SamplesMissing => "samples_missing",
             EventKind::AlertRaised => "alert_raised",
             EventKind::AlertCleared => "alert_cleared",
+            EventKind::AlertFiring => "alert_firing",
+            EventKind::AlertResolved => "alert_resolved",
+            EventKind::AlertSeverityChanged => "alert_severity_changed",
+            EventKind::AlertFlappingStarted => "alert_flapping_started",
+            EventKind::AlertFlappingStopped => "alert_flapping_stopped",
+            EventKind::AlertAcknowledged => "alert_acknowledged",
+            EventKind::AlertSilenced => "alert_silenced",
         }
     }
 }

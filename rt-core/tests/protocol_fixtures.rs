@@ -278,6 +278,13 @@ fn enums_round_trip_as_snake_case_strings() {
         SamplesMissing,
         AlertRaised,
         AlertCleared,
+        AlertFiring,
+        AlertResolved,
+        AlertSeverityChanged,
+        AlertFlappingStarted,
+        AlertFlappingStopped,
+        AlertAcknowledged,
+        AlertSilenced,
     ] {
         round_trip(&k);
         assert_eq!(serde_json::to_value(k).unwrap(), Value::from(k.as_str()));

@@ -28,6 +28,8 @@ pub struct Config {
     pub health: HealthPolicy,
     /// Serve `/metrics` without authentication (default true; bind to loopback or firewall it).
     pub metrics_public: bool,
+    /// Alert rules and notification receivers (`[alerts]`, docs/alerts.md).
+    pub alerts: crate::notify::AlertsConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +108,7 @@ pub struct FileConfig {
     pub metrics_public: Option<bool>,
     pub limits: Option<Limits>,
     pub health: Option<HealthPolicy>,
+    pub alerts: Option<crate::notify::AlertsConfig>,
 }
 
 impl FileConfig {
@@ -148,6 +151,7 @@ impl Config {
             limits: Limits::default(),
             health: HealthPolicy::default(),
             metrics_public: true,
+            alerts: crate::notify::AlertsConfig::default(),
         }
     }
 
@@ -195,6 +199,19 @@ impl Config {
         }
         if let Some(h) = file.health {
             c.health = h;
+        }
+        if let Some(a) = file.alerts {
+            let problems = a.rules.validate();
+            anyhow::ensure!(
+                problems.is_empty(),
+                "[alerts.rules] is not valid: {}",
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+            c.alerts = a;
         }
         Ok(c)
     }

@@ -1,16 +1,19 @@
 //! Background jobs: alert evaluation (offline and critical devices become `alert_raised` /
-//! `alert_cleared` events), retention of raw samples, and expired-session clean-up.
+//! `alert_cleared` events), the alert rules' clock (`tick_alert_rules`: device offline, settled
+//! backlogs), retention of raw samples, and expired-session clean-up.
 //! They stop when the server shuts down.
 
 use crate::api::State;
 use crate::api::handlers::devices::health_of;
-use crate::store::{StoreError, devices, events, samples, users};
+use crate::store::{StoreError, alerts, devices, events, samples, users};
 use chrono::{Duration, Utc};
 use rt_core::api::{EventKind, HealthLevel};
 use tokio::sync::watch;
 
 /// How often alerts are evaluated.
 const ALERT_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often the alert rules' clock runs (`rt_core::alert::tick`).
+const RULE_TICK_PERIOD: std::time::Duration = std::time::Duration::from_secs(30);
 /// How often retention runs.
 const RETENTION_PERIOD: std::time::Duration = std::time::Duration::from_secs(3600);
 /// Rows deleted per statement by retention.
@@ -20,6 +23,8 @@ pub fn spawn(state: State, mut stop: watch::Receiver<bool>) -> tokio::task::Join
     tokio::spawn(async move {
         let mut alerts = tokio::time::interval(ALERT_PERIOD);
         let mut retention = tokio::time::interval(RETENTION_PERIOD);
+        let mut rule_tick = tokio::time::interval(RULE_TICK_PERIOD);
+        rule_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         alerts.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         retention.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -28,6 +33,11 @@ pub fn spawn(state: State, mut stop: watch::Receiver<bool>) -> tokio::task::Join
                 _ = alerts.tick() => {
                     if let Err(e) = evaluate_alerts(&state).await {
                         tracing::warn!(error = %e, "alert evaluation failed");
+                    }
+                }
+                _ = rule_tick.tick() => {
+                    if let Err(e) = tick_alert_rules(&state).await {
+                        tracing::warn!(error = %e, "alert rule tick failed");
                     }
                 }
                 _ = retention.tick() => {
@@ -85,6 +95,18 @@ pub async fn evaluate_alerts(state: &State) -> Result<usize, StoreError> {
             Ok(written)
         })
         .await
+}
+
+/// The alert rules' clock for every device with rule state; notifies what it publishes.
+pub async fn tick_alert_rules(state: &State) -> Result<usize, StoreError> {
+    let rules = state.config.alerts.rules.clone();
+    let notices = state
+        .store
+        .run(move |c| alerts::tick_all(c, &rules, Utc::now()))
+        .await?;
+    let n = notices.len();
+    state.notifier.send(notices);
+    Ok(n)
 }
 
 async fn run_retention(state: &State) -> Result<(), StoreError> {

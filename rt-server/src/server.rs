@@ -95,7 +95,16 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     if refreshed > 0 {
         tracing::info!(devices = refreshed, "latest health findings recomputed");
     }
-    let (writer, writer_thread) = Writer::start(&store, metrics.clone(), config.health.clone())?;
+    let notifier = crate::notify::Notifier::start(&config.alerts);
+    let (writer, writer_thread) = Writer::start(
+        &store,
+        metrics.clone(),
+        config.health.clone(),
+        crate::writer::Alerting {
+            rules: config.alerts.rules.clone(),
+            notifier: notifier.clone(),
+        },
+    )?;
     let limits = config.limits;
     let state: State = Arc::new(AppState {
         store,
@@ -104,6 +113,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         metrics,
         passwords: Passwords::default(),
         gates: Gates::new(&limits),
+        notifier,
     });
     let (stop, stop_rx) = watch::channel(false);
     let jobs = jobs::spawn(state.clone(), stop_rx.clone());

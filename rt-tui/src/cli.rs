@@ -82,6 +82,25 @@ pub enum Command {
         /// in_stock, deployed, in_repair, lost or retired
         state: String,
     },
+    /// List alerts (a table; --json for scripts). Default: the open ones (pending, firing)
+    Alerts(AlertsArgs),
+    /// Acknowledge an open alert (admin)
+    Ack {
+        /// Alert id (as shown by `rt-tui alerts`)
+        id: i64,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Silence an open alert's notifications for a while (admin), e.g. `silence 12 4h`
+    Silence {
+        /// Alert id (as shown by `rt-tui alerts`)
+        id: i64,
+        /// How long, e.g. 30m, 4h, 7d
+        #[arg(value_parser = duration::parse)]
+        duration: Duration,
+        #[arg(long)]
+        comment: Option<String>,
+    },
     /// Print a shell completion script to stdout (bash, zsh, fish, powershell, elvish)
     Completions {
         #[arg(value_enum)]
@@ -89,6 +108,24 @@ pub enum Command {
     },
     /// Print the manual page (roff) to stdout, e.g. `rt-tui man | man -l -`
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// pending, firing or resolved (comma list); default pending,firing
+    #[arg(long)]
+    pub state: Option<String>,
+    /// info, warning or critical (comma list)
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// Only this device id
+    #[arg(long)]
+    pub device: Option<i64>,
+    /// Every state, resolved included
+    #[arg(long, conflicts_with = "state")]
+    pub all: bool,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

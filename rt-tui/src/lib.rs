@@ -133,6 +133,13 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
         Some(C::Device { id, json }) => rt.block_on(commands::device::run(&ctx, &id, json)),
         Some(C::Export(a)) => rt.block_on(commands::export::run(&ctx, &a)),
         Some(C::Users(u)) => rt.block_on(commands::users::run(&ctx, &u)),
+        Some(C::Alerts(a)) => rt.block_on(commands::alerts::list(&ctx, &a)),
+        Some(C::Ack { id, comment }) => rt.block_on(commands::alerts::ack(&ctx, id, comment)),
+        Some(C::Silence {
+            id,
+            duration,
+            comment,
+        }) => rt.block_on(commands::alerts::silence(&ctx, id, duration, comment)),
         Some(C::EnrollToken(t)) => rt.block_on(commands::enroll_token::run(&ctx, &t)),
         Some(C::Assign { device, user }) => {
             rt.block_on(commands::assign::assign(&ctx, &device, &user))

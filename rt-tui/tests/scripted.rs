@@ -480,3 +480,45 @@ async fn stored_hostile_text_is_escaped_in_the_devices_table_and_csv() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_are_listed_as_table_and_json_and_acknowledged() {
+    let f = fleet().await;
+    let url = f.server.url.clone();
+    let tok = f.server.admin_token.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("cfg");
+    let o = run(&cfg, &url, Some(&tok), &["alerts", "--json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let alerts: Vec<rt_core::alert::api::AlertInfo> = serde_json::from_slice(&o.stdout).unwrap();
+    let disk: Vec<_> = alerts.iter().filter(|a| a.rule == "disk_usage").collect();
+    // crit-box is 97 % full, warm-box 92 %: one critical and one warning disk alert.
+    assert_eq!(disk.len(), 2, "{alerts:?}");
+    let crit = disk.iter().find(|a| a.device_name == "crit-box").unwrap();
+    assert_eq!(crit.severity, rt_core::alert::Severity::Critical);
+    assert_eq!(crit.state, rt_core::alert::api::AlertState::Firing);
+
+    let o = run(
+        &cfg,
+        &url,
+        Some(&tok),
+        &["alerts", "--severity", "critical"],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let table = text(&o.stdout);
+    assert!(
+        table.contains("crit-box") && table.contains("disk_usage:/"),
+        "{table}"
+    );
+    assert!(!table.contains("warm-box"), "{table}");
+
+    let id = crit.id.to_string();
+    let o = run(&cfg, &url, Some(&tok), &["ack", id.as_str()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run(&cfg, &url, Some(&tok), &["silence", id.as_str(), "4"]);
+    assert_eq!(o.status.code(), Some(2), "a bare number is refused");
+    let o = run(&cfg, &url, Some(&tok), &["alerts", "--json"]);
+    let alerts: Vec<rt_core::alert::api::AlertInfo> = serde_json::from_slice(&o.stdout).unwrap();
+    let acked = alerts.iter().find(|a| a.id == crit.id).unwrap();
+    assert_eq!(acked.acknowledged_by.as_deref(), Some("admin"));
+}

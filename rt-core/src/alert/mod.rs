@@ -18,6 +18,7 @@
 //!
 //! The state ([`DeviceAlertState`]) is serialisable; the server keeps one per device.
 
+pub mod api;
 pub mod config;
 pub mod history;
 pub mod rules;

@@ -7,7 +7,7 @@
 //! route matched" and are turned into JSON by [`super::error::recover`].
 
 use super::error::{ApiError, respond};
-use super::handlers::{account, devices, enroll, export, ops, telemetry};
+use super::handlers::{account, alerts, devices, enroll, export, ops, telemetry};
 use super::{
     BodyLimit, Caller, ClientAddr, DeviceCaller, Query, State, read_validated, require_device,
     require_user,
@@ -348,6 +348,52 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
             respond(async { export::export(st, c?, what, q).await }.await)
         });
 
+    let alerts_list = api
+        .and(warp::path!("alerts"))
+        .and(warp::get())
+        .and(s())
+        .and(user())
+        .and(query())
+        .then(|st, c: Checked<_>, q| async move {
+            respond(async { alerts::list(st, c?, q).await }.await)
+        });
+    let alert_ack = api
+        .and(warp::path!("alerts" / i64 / "ack"))
+        .and(warp::post())
+        .and(s())
+        .and(authed_body(admin(), json_limit, Some(Default::default)))
+        .then(|id, st, cb: Checked<_>| async move {
+            respond(
+                async {
+                    let (c, b) = cb?;
+                    alerts::ack(st, c, id, b).await
+                }
+                .await,
+            )
+        });
+    let alert_silence = api
+        .and(warp::path!("alerts" / i64 / "silence"))
+        .and(warp::post())
+        .and(s())
+        .and(authed_body(admin(), json_limit, None))
+        .then(|id, st, cb: Checked<_>| async move {
+            respond(
+                async {
+                    let (c, b) = cb?;
+                    alerts::silence(st, c, id, b).await
+                }
+                .await,
+            )
+        });
+
+    // Boxed on their own: a longer chain of `or`s makes the route type (and compile time) grow.
+    let alert_routes = alerts_list
+        .or(alert_ack)
+        .unify()
+        .or(alert_silence)
+        .unify()
+        .boxed();
+
     let livez = warp::path!("livez")
         .and(warp::get())
         .then(|| async { respond(ops::livez().await) });
@@ -422,6 +468,8 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .or(fleet)
         .unify()
         .or(export_route)
+        .unify()
+        .or(alert_routes)
         .unify()
         .or(livez)
         .unify()

@@ -41,6 +41,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Server-wide admission bounds (telemetry bodies and decoding, exports).
     pub gates: gates::Gates,
+    /// Alert notifications (webhooks); fed by the writer and the alert job.
+    pub notifier: crate::notify::Notifier,
 }
 
 pub type State = Arc<AppState>;

@@ -7,6 +7,7 @@
 //! Ingest writes do not use the pool: they go through the single writer thread in
 //! [`crate::writer`], which groups concurrent batches into one transaction.
 
+pub mod alerts;
 pub mod codec;
 pub mod devices;
 pub mod enrollment;

@@ -129,11 +129,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    device_alert_state (device_id) {
+        device_id -> BigInt,
+        state -> Text,
+        evaluated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> BigInt,
+        device_id -> BigInt,
+        alert_key -> Text,
+        rule -> Text,
+        subject -> Text,
+        severity -> Text,
+        state -> Text,
+        since -> BigInt,
+        resolved_at -> Nullable<BigInt>,
+        summary -> Text,
+        value -> Nullable<Double>,
+        forecast -> Nullable<Text>,
+        late -> Bool,
+        flapping -> Bool,
+        last_evaluated -> BigInt,
+        acked_by -> Nullable<Text>,
+        acked_at -> Nullable<BigInt>,
+        silenced_until -> Nullable<BigInt>,
+        notified -> Bool,
+    }
+}
+
 diesel::joinable!(user_tokens -> users (user_id));
 diesel::joinable!(enrollment_tokens -> users (created_by));
 diesel::joinable!(device_tokens -> devices (device_id));
 diesel::joinable!(samples -> devices (device_id));
 diesel::joinable!(events -> devices (device_id));
+diesel::joinable!(alerts -> devices (device_id));
+diesel::joinable!(device_alert_state -> devices (device_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -145,4 +179,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sample_strings,
     store_tasks,
     events,
+    alerts,
+    device_alert_state,
 );

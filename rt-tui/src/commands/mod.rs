@@ -1,6 +1,7 @@
 //! Scripted commands: data on stdout, messages and progress on stderr, never the alternate
 //! screen. One module per command.
 
+pub mod alerts;
 pub mod assign;
 pub mod device;
 pub mod devices;

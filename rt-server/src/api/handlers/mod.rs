@@ -3,6 +3,7 @@
 //! handler never falls through to another route).
 
 pub mod account;
+pub mod alerts;
 pub mod devices;
 pub mod enroll;
 pub mod export;
