@@ -411,3 +411,252 @@ async fn backlog_of_a_silent_device_shows_it_offline() {
     assert_eq!((summary.online, summary.offline), (1, 0));
     s.stop().await;
 }
+
+/// Fleet list in SQL: on a generated fleet (names with case ties, every lifecycle state, devices
+/// with and without samples, newest samples on both sides of the offline threshold, old and new
+/// last contacts, ok/warning/critical findings), every filter, sort key, direction and page of
+/// `store::fleet::page` equals an in-memory reference built from rt-core's health functions, and
+/// `fleet::summary` equals the reference counts.
+#[test]
+fn fleet_list_and_summary_equal_an_in_memory_reference() {
+    use chrono::{DateTime, Duration, Utc};
+    use rt_core::api::HealthLevel;
+    use rt_core::health::HealthPolicy;
+    use rt_core::{Inventory, LifecycleState};
+    use rt_server::store::devices::{self, EnrollInput, EnrollOutcome, FleetRow};
+    use rt_server::store::fleet::{self, Clock, ListQuery, SortKey};
+    use rt_server::store::samples::{PreparedSample, Strings};
+    use std::cmp::Ordering;
+
+    const INTERVAL: u32 = 300;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("rt.db").to_string_lossy()).expect("open");
+    let mut c = store.connect().expect("connect");
+    let policy = HealthPolicy::default();
+    let now_ms = rt_server::store::to_ms(Utc::now());
+    let now: DateTime<Utc> = rt_server::store::from_ms(now_ms);
+
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rnd = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let bases = ["alpha", "Alpha", "BRAVO", "charlie", "Delta", "echo"];
+    let people = ["ann", "bob", "Cy"];
+    let ages_s: [i64; 9] = [10, 300, 899, 900, 901, 902, 960, 3 * 3600, 3 * 86_400];
+    let mut strings = Strings::default();
+    for i in 0..360u64 {
+        let name = format!("{}-{}", bases[rnd(6) as usize], rnd(40));
+        let inv = Inventory {
+            hostname: format!("{}.lan", bases[rnd(6) as usize]),
+            os_name: "Linux".into(),
+            machine_id: Some(format!("m-{i}")),
+            ..Default::default()
+        };
+        let input = EnrollInput {
+            inventory: inv,
+            device_name: Some(name),
+            asset_tag: (rnd(3) == 0).then(|| format!("AT-{}", rnd(50))),
+            assignee: (rnd(4) != 0).then(|| people[rnd(3) as usize].to_string()),
+            actor: "test".into(),
+            may_reenroll: false,
+        };
+        let enrolled_at = now - Duration::minutes(rnd(10_000) as i64);
+        let id = match devices::enroll(&mut c, &input, &format!("hash-{i}"), enrolled_at)
+            .expect("enroll")
+        {
+            EnrollOutcome::Enrolled { device_id, .. } => device_id,
+            other => panic!("{other:?}"),
+        };
+        let state = LifecycleState::ALL[rnd(5) as usize];
+        diesel::sql_query("UPDATE devices SET lifecycle_state = ? WHERE id = ?")
+            .bind::<Text, _>(state.as_str())
+            .bind::<BigInt, _>(id)
+            .execute(&mut c)
+            .expect("state");
+        let contact = now - Duration::seconds(ages_s[rnd(9) as usize]);
+        match rnd(7) {
+            0 => {} // never reported
+            1 => {
+                // contact without a sample
+                diesel::sql_query("UPDATE devices SET last_seen = ? WHERE id = ?")
+                    .bind::<BigInt, _>(rt_server::store::to_ms(contact))
+                    .bind::<BigInt, _>(id)
+                    .execute(&mut c)
+                    .expect("contact");
+            }
+            _ => {
+                let newest = now - Duration::seconds(ages_s[rnd(9) as usize]);
+                let batch: Vec<PreparedSample> = (1..=1 + rnd(3))
+                    .map(|q| {
+                        let mut s =
+                            Sample::example(q, newest - Duration::minutes(5 * (3 - q as i64)));
+                        s.cpu.usage_pct = rnd(1000) as f64 / 10.0;
+                        let disk = &mut s.disks[0];
+                        disk.total_bytes = 1000;
+                        disk.available_bytes = [500, 300, 80, 20, 2][rnd(5) as usize];
+                        PreparedSample::from_sample(&s).expect("prepare")
+                    })
+                    .collect();
+                let contact = contact.max(newest);
+                samples::ingest(&mut c, &mut strings, id, &batch, &policy, contact)
+                    .expect("ingest");
+            }
+        }
+    }
+
+    let rows = devices::fleet_all(&mut c).expect("fleet");
+    assert_eq!(rows.len(), 360);
+    let level = |r: &FleetRow| r.health(INTERVAL, &policy, now).level;
+    let clock = Clock::new(now_ms, INTERVAL, &policy);
+    let seen_levels: std::collections::BTreeSet<HealthLevel> = rows.iter().map(level).collect();
+    assert_eq!(
+        seen_levels.len(),
+        5,
+        "the fleet covers every level: {seen_levels:?}"
+    );
+
+    let cmp_f = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        (a, b) => a.is_some().cmp(&b.is_some()),
+    };
+    let reference = |q: &ListQuery| -> (Vec<i64>, i64) {
+        let mut v: Vec<&FleetRow> = rows
+            .iter()
+            .filter(|r| {
+                q.q.as_deref().is_none_or(|t| {
+                    let t = t.to_ascii_lowercase();
+                    [
+                        Some(&r.name),
+                        Some(&r.hostname),
+                        r.asset_tag.as_ref(),
+                        r.assignee.as_ref(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .any(|f| f.to_ascii_lowercase().contains(&t))
+                })
+            })
+            .filter(|r| q.state.is_none_or(|s| r.lifecycle() == s))
+            .filter(|r| {
+                q.assignee.as_deref().is_none_or(|a| {
+                    if a.is_empty() {
+                        r.assignee.is_none()
+                    } else {
+                        r.assignee.as_deref() == Some(a)
+                    }
+                })
+            })
+            .filter(|r| q.health.is_empty() || q.health.contains(&level(r)))
+            .collect();
+        v.sort_by(|a, b| {
+            let o = match q.sort {
+                SortKey::Name => a
+                    .name
+                    .to_ascii_lowercase()
+                    .cmp(&b.name.to_ascii_lowercase()),
+                SortKey::Hostname => a
+                    .hostname
+                    .to_ascii_lowercase()
+                    .cmp(&b.hostname.to_ascii_lowercase()),
+                SortKey::Id => a.id.cmp(&b.id),
+                SortKey::LastSeen => a.last_seen().cmp(&b.last_seen()),
+                SortKey::LastContact => a.last_contact().cmp(&b.last_contact()),
+                SortKey::EnrolledAt => a.enrolled_at.cmp(&b.enrolled_at),
+                SortKey::Health => level(a).cmp(&level(b)),
+                SortKey::State => a.lifecycle_state.cmp(&b.lifecycle_state),
+                SortKey::Assignee => a.assignee.cmp(&b.assignee),
+                SortKey::Cpu => cmp_f(a.cpu_pct, b.cpu_pct),
+                SortKey::Mem => cmp_f(a.mem_pct, b.mem_pct),
+                SortKey::Disk => cmp_f(a.disk_max_pct, b.disk_max_pct),
+            }
+            .then_with(|| a.id.cmp(&b.id));
+            if q.desc { o.reverse() } else { o }
+        });
+        let total = v.len() as i64;
+        let ids = v
+            .into_iter()
+            .skip(q.offset as usize)
+            .take(q.limit as usize)
+            .map(|r| r.id)
+            .collect();
+        (ids, total)
+    };
+
+    let healths: Vec<Vec<HealthLevel>> = vec![
+        vec![],
+        vec![HealthLevel::Offline],
+        vec![HealthLevel::Ok],
+        vec![HealthLevel::Unknown],
+        vec![HealthLevel::Critical, HealthLevel::Warning],
+        vec![
+            HealthLevel::Critical,
+            HealthLevel::Warning,
+            HealthLevel::Offline,
+        ],
+    ];
+    let mut checked = 0;
+    for (_, sort) in SortKey::ALL {
+        for desc in [false, true] {
+            for (hi, health) in healths.iter().enumerate() {
+                for (limit, offset) in [(50, 0), (7, 21), (1000, 0), (10, 355)] {
+                    let q = ListQuery {
+                        q: None,
+                        state: None,
+                        assignee: None,
+                        health: health.clone(),
+                        sort,
+                        desc,
+                        limit,
+                        offset,
+                    };
+                    // Other filters on some combinations.
+                    let q = match (hi + limit as usize) % 4 {
+                        1 => ListQuery {
+                            q: Some("LPH".into()),
+                            ..q
+                        },
+                        2 => ListQuery {
+                            state: Some(LifecycleState::Deployed),
+                            ..q
+                        },
+                        3 => ListQuery {
+                            assignee: Some(if desc { String::new() } else { "bob".into() }),
+                            ..q
+                        },
+                        _ => q,
+                    };
+                    let (got, total) = fleet::page(&mut c, &q, &clock).expect("page");
+                    let got: Vec<i64> = got.iter().map(|r| r.id).collect();
+                    let (want, want_total) = reference(&q);
+                    assert_eq!((got, total), (want, want_total), "{q:?}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 12 * 2 * 6 * 4);
+
+    // The summary: per (level, state) group, devices and online devices.
+    let mut want: std::collections::BTreeMap<(i64, String), (i64, i64)> = Default::default();
+    for r in &rows {
+        let e = want
+            .entry((fleet::level_rank(level(r)), r.lifecycle_state.clone()))
+            .or_default();
+        e.0 += 1;
+        e.1 += i64::from(rt_core::health::is_online(
+            r.last_seen(),
+            INTERVAL,
+            &policy,
+            now,
+        ));
+    }
+    let got: std::collections::BTreeMap<(i64, String), (i64, i64)> = fleet::summary(&mut c, &clock)
+        .expect("summary")
+        .into_iter()
+        .map(|g| ((g.level, g.lifecycle_state), (g.devices, g.online)))
+        .collect();
+    assert_eq!(got, want);
+}

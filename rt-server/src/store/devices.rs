@@ -156,6 +156,26 @@ impl FleetRow {
     pub fn cpu_recent(&self) -> Vec<f64> {
         serde_json::from_str(&self.cpu_recent).unwrap_or_default()
     }
+
+    /// Health from what ingest stored (findings of the latest sample, its time, the last
+    /// contact) with rt-core's rules, lifecycle rule included: what [`super::fleet::level_sql`]
+    /// computes in SQL, plus the reasons.
+    pub fn health(
+        &self,
+        expected_interval_s: u32,
+        policy: &HealthPolicy,
+        now: DateTime<Utc>,
+    ) -> rt_core::api::Health {
+        let h = rt_core::health::evaluate_findings(
+            self.latest_collected_at(),
+            &self.findings(),
+            self.last_contact(),
+            expected_interval_s,
+            policy,
+            now,
+        );
+        rt_core::health::for_lifecycle(h, self.lifecycle())
+    }
 }
 
 /// The stored form of a sample's health findings: JSON array of `[level, reason]`.
@@ -171,7 +191,13 @@ pub fn refresh_latest_findings(
     conn: &mut SqliteConnection,
     policy: &HealthPolicy,
 ) -> Result<usize, StoreError> {
-    type Derived = (Option<String>, Option<f64>, Option<i64>, Option<i64>);
+    type Derived = (
+        Option<String>,
+        Option<f64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
     const CHUNK: i64 = 500;
     let mut after = 0i64;
     let mut updated = 0usize;
@@ -189,6 +215,7 @@ pub fn refresh_latest_findings(
                     devices::battery_charge_pct,
                     devices::net_rx_bytes,
                     devices::net_tx_bytes,
+                    devices::sample_level,
                 ),
             ))
             .load(conn)?;
@@ -202,11 +229,15 @@ pub fn refresh_latest_findings(
                 continue;
             };
             let m = sample.metrics();
+            let findings = rt_core::health::sample_findings(&sample, policy);
             let want: Derived = (
-                findings_json(&sample, policy),
+                serde_json::to_string(&findings).ok(),
                 m.battery_charge_pct,
                 m.net_rx_bytes.and_then(|v| i64::try_from(v).ok()),
                 m.net_tx_bytes.and_then(|v| i64::try_from(v).ok()),
+                Some(super::fleet::level_rank(super::fleet::sample_level(
+                    &findings,
+                ))),
             );
             if want != stored {
                 changes.push((id, want));
@@ -216,13 +247,14 @@ pub fn refresh_latest_findings(
             continue;
         }
         conn.immediate_transaction(|conn| {
-            for (id, (f, charge, rx, tx)) in &changes {
+            for (id, (f, charge, rx, tx, level)) in &changes {
                 diesel::update(devices::table.find(*id))
                     .set((
                         devices::latest_findings.eq(f),
                         devices::battery_charge_pct.eq(charge),
                         devices::net_rx_bytes.eq(rx),
                         devices::net_tx_bytes.eq(tx),
+                        devices::sample_level.eq(level),
                     ))
                     .execute(conn)?;
             }
@@ -254,49 +286,6 @@ pub fn all(conn: &mut SqliteConnection) -> Result<Vec<DeviceRow>, StoreError> {
     Ok(devices::table
         .order(devices::id.asc())
         .select(DeviceRow::as_select())
-        .load(conn)?)
-}
-
-/// Filters that SQL applies before health is computed.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub q: Option<String>,
-    pub state: Option<LifecycleState>,
-    pub assignee: Option<String>,
-}
-
-/// Devices matching the SQL-side filters, id order.
-pub fn filtered(conn: &mut SqliteConnection, f: &ListFilter) -> Result<Vec<FleetRow>, StoreError> {
-    let mut q = devices::table.into_boxed();
-    if let Some(text) = f.q.as_deref().filter(|t| !t.is_empty()) {
-        let pat = format!(
-            "%{}%",
-            text.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        q = q.filter(
-            devices::name
-                .like(pat.clone())
-                .escape('\\')
-                .or(devices::hostname.like(pat.clone()).escape('\\'))
-                .or(devices::asset_tag.like(pat.clone()).escape('\\'))
-                .or(devices::assignee.like(pat.clone()).escape('\\'))
-                .or(devices::serial_number.like(pat).escape('\\')),
-        );
-    }
-    if let Some(s) = f.state {
-        q = q.filter(devices::lifecycle_state.eq(s.as_str()));
-    }
-    if let Some(a) = f.assignee.as_deref() {
-        if a.is_empty() {
-            q = q.filter(devices::assignee.is_null());
-        } else {
-            q = q.filter(devices::assignee.eq(a.to_string()));
-        }
-    }
-    Ok(q.order(devices::id.asc())
-        .select(FleetRow::as_select())
         .load(conn)?)
 }
 

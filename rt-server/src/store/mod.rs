@@ -12,6 +12,7 @@ pub mod codec;
 pub mod devices;
 pub mod enrollment;
 pub mod events;
+pub mod fleet;
 pub mod rollups;
 pub mod samples;
 pub mod schema;

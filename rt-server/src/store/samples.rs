@@ -292,7 +292,9 @@ pub fn ingest(
         && dev.0.is_none_or(|l| n.seq > l)
     {
         changes_latest = true;
-        let findings = super::devices::findings_json(&n.sample, policy);
+        let found = rt_core::health::sample_findings(&n.sample, policy);
+        let level = super::fleet::level_rank(super::fleet::sample_level(&found));
+        let findings = serde_json::to_string(&found).ok();
         diesel::update(devices::table.find(device_id))
             .set((
                 devices::latest_seq.eq(n.seq),
@@ -307,6 +309,7 @@ pub fn ingest(
                 devices::net_tx_bytes.eq(n.net_tx_bytes),
                 devices::latest_json.eq(&n.payload),
                 devices::latest_findings.eq(findings),
+                devices::sample_level.eq(level),
             ))
             .execute(conn)?;
     }

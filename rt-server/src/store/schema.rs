@@ -71,6 +71,7 @@ diesel::table! {
         battery_charge_pct -> Nullable<Double>,
         net_rx_bytes -> Nullable<BigInt>,
         net_tx_bytes -> Nullable<BigInt>,
+        sample_level -> Nullable<BigInt>,
     }
 }
 

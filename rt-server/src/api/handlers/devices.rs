@@ -3,7 +3,8 @@
 
 use crate::api::error::ApiError;
 use crate::api::{AppState, Caller, Query, State, json};
-use crate::store::devices::{self, DeviceRow, FleetRow, ListFilter, PatchError};
+use crate::store::devices::{self, DeviceRow, FleetRow, PatchError};
+use crate::store::fleet::{self, Clock, ListQuery, SortKey};
 use crate::store::{StoreError, events, samples};
 use chrono::{DateTime, Duration, Utc};
 use rt_core::api::{
@@ -12,7 +13,6 @@ use rt_core::api::{
 };
 use rt_core::error::codes;
 use rt_core::{DeviceId, LifecycleState, Sample, TransitionError};
-use std::cmp::Ordering;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
@@ -44,15 +44,11 @@ pub fn health_of(
 /// Health of a fleet row from the findings stored at ingest: the same rule as [`health_of`]
 /// without parsing the latest sample.
 pub fn fleet_health_of(state: &AppState, row: &FleetRow, now: DateTime<Utc>) -> Health {
-    let h = rt_core::health::evaluate_findings(
-        row.latest_collected_at(),
-        &row.findings(),
-        row.last_contact(),
+    row.health(
         state.config.collection_interval_s,
         &state.config.health,
         now,
-    );
-    rt_core::health::for_lifecycle(h, row.lifecycle())
+    )
 }
 
 /// The fleet-table summary of one device, from its light row. `cpu_recent` is left empty: the
@@ -107,54 +103,10 @@ pub fn summary_of(
     )
 }
 
-fn cmp_opt_f64(a: Option<f64>, b: Option<f64>) -> Ordering {
-    match (a, b) {
-        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
-        (Some(_), None) => Ordering::Greater,
-        (None, Some(_)) => Ordering::Less,
-        (None, None) => Ordering::Equal,
-    }
-}
-
-type SortFn = fn(&DeviceSummary, &DeviceSummary) -> Ordering;
-
-fn sort_key(name: &str) -> Option<SortFn> {
-    Some(match name {
-        "name" => |a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()),
-        "hostname" => |a, b| a.hostname.to_lowercase().cmp(&b.hostname.to_lowercase()),
-        "id" => |a, b| a.id.cmp(&b.id),
-        "last_seen" => |a, b| a.last_seen.cmp(&b.last_seen),
-        "last_contact" => |a, b| a.last_contact.cmp(&b.last_contact),
-        "enrolled_at" => |a, b| a.enrolled_at.cmp(&b.enrolled_at),
-        "health" => |a, b| a.health.level.cmp(&b.health.level),
-        "state" | "lifecycle_state" => {
-            |a, b| a.lifecycle_state.as_str().cmp(b.lifecycle_state.as_str())
-        }
-        "assignee" => |a, b| a.assignee.cmp(&b.assignee),
-        "cpu" => |a, b| cmp_opt_f64(a.metrics.map(|m| m.cpu_pct), b.metrics.map(|m| m.cpu_pct)),
-        "mem" => |a, b| cmp_opt_f64(a.metrics.map(|m| m.mem_pct), b.metrics.map(|m| m.mem_pct)),
-        "disk" => |a, b| {
-            cmp_opt_f64(
-                a.metrics.and_then(|m| m.disk_max_pct),
-                b.metrics.and_then(|m| m.disk_max_pct),
-            )
-        },
-        _ => return None,
-    })
-}
-
+/// `GET /devices`: filters, sorting and paging run in SQL ([`fleet::page`]); health reasons and
+/// the CPU sparkline are computed for the rows of the page only.
 pub async fn list(state: State, _viewer: Caller, q: Query) -> Result<Response, ApiError> {
     let (limit, offset) = q.paging()?;
-    let filter = ListFilter {
-        q: q.get("q").map(str::to_string),
-        state: q.parse::<LifecycleState>("state")?,
-        assignee: q
-            .0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == "assignee")
-            .map(|(_, v)| v.clone()),
-    };
     let health: Vec<HealthLevel> = q
         .all("health")
         .into_iter()
@@ -168,48 +120,60 @@ pub async fn list(state: State, _viewer: Caller, q: Query) -> Result<Response, A
         Some(k) => (true, k),
         None => (false, sort.as_str()),
     };
-    let cmp = sort_key(key).ok_or_else(|| {
+    let sort = SortKey::parse(key).ok_or_else(|| {
         ApiError::bad_request(format!(
             "unknown sort key {key:?}: use name, hostname, id, last_seen, last_contact, enrolled_at, health, state, assignee, cpu, mem or disk (prefix - for descending)"
         ))
         .with_field("sort")
     })?;
-    let rows = state
-        .store
-        .run(move |c| devices::filtered(c, &filter).map_err(ApiError::from))
-        .await?;
-    let now = Utc::now();
-    let st = state.clone();
-    let page = tokio::task::spawn_blocking(move || {
-        let mut items: Vec<(DeviceSummary, &FleetRow)> = rows
+    let query = ListQuery {
+        q: q.get("q").map(str::to_string),
+        state: q.parse::<LifecycleState>("state")?,
+        assignee: q
+            .0
             .iter()
-            .map(|r| (fleet_summary_of(&st, r, now), r))
-            .filter(|(s, _)| health.is_empty() || health.contains(&s.health.level))
-            .collect();
-        items.sort_by(|(a, _), (b, _)| {
-            let o = cmp(a, b).then_with(|| a.id.cmp(&b.id));
-            if desc { o.reverse() } else { o }
-        });
-        let total = items.len() as u64;
-        let items: Vec<DeviceSummary> = items
-            .into_iter()
-            .skip(offset as usize)
-            .take(limit as usize)
-            .map(|(mut s, r)| {
-                s.cpu_recent = r.cpu_recent();
-                s
-            })
-            .collect();
-        Page {
-            items,
-            total,
-            offset,
-            limit,
-        }
-    })
-    .await
-    .map_err(|_| ApiError::internal())?;
+            .rev()
+            .find(|(k, _)| k == "assignee")
+            .map(|(_, v)| v.clone()),
+        health,
+        sort,
+        desc,
+        limit: i64::try_from(limit).unwrap_or(i64::MAX),
+        offset: i64::try_from(offset).unwrap_or(i64::MAX),
+    };
+    let (now, clock) = clock_now(&state);
+    let (rows, total) = state
+        .store
+        .run(move |c| fleet::page(c, &query, &clock).map_err(ApiError::from))
+        .await?;
+    let items: Vec<DeviceSummary> = rows
+        .iter()
+        .map(|r| {
+            let mut s = fleet_summary_of(&state, r, now);
+            s.cpu_recent = r.cpu_recent();
+            s
+        })
+        .collect();
+    let page = Page {
+        items,
+        total: u64::try_from(total).unwrap_or(0),
+        offset,
+        limit,
+    };
     Ok(json(&page, StatusCode::OK))
+}
+
+/// Now, truncated to the millisecond like every stored time, and the SQL side's view of it.
+fn clock_now(state: &AppState) -> (DateTime<Utc>, Clock) {
+    let now_ms = crate::store::to_ms(Utc::now());
+    (
+        crate::store::from_ms(now_ms),
+        Clock::new(
+            now_ms,
+            state.config.collection_interval_s,
+            &state.config.health,
+        ),
+    )
 }
 
 async fn load_device(state: &State, id: i64) -> Result<DeviceRow, ApiError> {
@@ -370,46 +334,32 @@ pub async fn events(
     ))
 }
 
+/// `GET /fleet/summary`: one aggregate query ([`fleet::summary`]).
 pub async fn fleet_summary(state: State, _viewer: Caller) -> Result<Response, ApiError> {
-    let rows = state
+    let (now, clock) = clock_now(&state);
+    let groups = state
         .store
-        .run(|c| devices::fleet_all(c).map_err(ApiError::from))
+        .run(move |c| fleet::summary(c, &clock).map_err(ApiError::from))
         .await?;
-    let st = state.clone();
-    let summary = tokio::task::spawn_blocking(move || {
-        let now = Utc::now();
-        let mut s = FleetSummary {
-            generated_at: Some(now),
-            ..Default::default()
-        };
-        for h in HealthLevel::ALL {
-            s.by_health.insert(h.as_str().to_string(), 0);
-        }
-        for l in LifecycleState::ALL {
-            s.by_lifecycle.insert(l.as_str().to_string(), 0);
-        }
-        for r in &rows {
-            let h = fleet_health_of(&st, r, now);
-            s.total += 1;
-            *s.by_health.entry(h.level.as_str().to_string()).or_insert(0) += 1;
-            *s.by_lifecycle
-                .entry(r.lifecycle().as_str().to_string())
-                .or_insert(0) += 1;
-            let online = rt_core::health::is_online(
-                r.last_seen(),
-                st.config.collection_interval_s,
-                &st.config.health,
-                now,
-            );
-            if online {
-                s.online += 1;
-            } else {
-                s.offline += 1;
-            }
-        }
-        s
-    })
-    .await
-    .map_err(|_| ApiError::internal())?;
-    Ok(json(&summary, StatusCode::OK))
+    let mut s = FleetSummary {
+        generated_at: Some(now),
+        ..Default::default()
+    };
+    for h in HealthLevel::ALL {
+        s.by_health.insert(h.as_str().to_string(), 0);
+    }
+    for l in LifecycleState::ALL {
+        s.by_lifecycle.insert(l.as_str().to_string(), 0);
+    }
+    for g in groups {
+        let level = fleet::level_of_rank(g.level).map_err(ApiError::from)?;
+        let n = u64::try_from(g.devices).unwrap_or(0);
+        let online = u64::try_from(g.online).unwrap_or(0);
+        s.total += n;
+        s.online += online;
+        s.offline += n - online.min(n);
+        *s.by_health.entry(level.as_str().to_string()).or_insert(0) += n;
+        *s.by_lifecycle.entry(g.lifecycle_state).or_insert(0) += n;
+    }
+    Ok(json(&s, StatusCode::OK))
 }
