@@ -100,7 +100,9 @@ say "$(du -h "$OUT/rt-agent.exe" | cut -f1) rt-agent.exe, $(du -h "$OUT/rt-tui.e
 
 # 3. Wine smoke suite against the Linux server and console.
 if [ "$WINE" = 1 ]; then
-  cargo build -p rt-server -p rt-tui --bins
+  # The same command as scripts/test.sh, so that in CI this reuses the suite's build (with
+  # `-p rt-server -p rt-tui` cargo unifies features differently and rebuilds both).
+  cargo build --workspace --bins
   step "Linux rt-server and rt-tui built"
   work=$(mktemp -d "${TMPDIR:-/tmp}/rt-wine-smoke.XXXXXX")
   trap 'rm -rf "$work"' EXIT
