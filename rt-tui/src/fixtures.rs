@@ -443,3 +443,119 @@ pub fn events() -> Vec<DeviceEvent> {
     ]);
     out
 }
+
+#[allow(clippy::too_many_arguments)]
+fn alert(
+    id: i64,
+    device: i64,
+    rule: &str,
+    subject: &str,
+    severity: rt_core::alert::Severity,
+    state: rt_core::alert::api::AlertState,
+    since_ago_s: i64,
+    summary: &str,
+) -> rt_core::alert::api::AlertInfo {
+    let n = now();
+    let name = fleet()
+        .into_iter()
+        .find(|d| d.id == DeviceId(device))
+        .map_or_else(|| format!("device-{device}"), |d| d.name);
+    rt_core::alert::api::AlertInfo {
+        id,
+        device_id: DeviceId(device),
+        device_name: name,
+        key: format!("{rule}:{subject}"),
+        rule: rule.into(),
+        subject: subject.into(),
+        severity,
+        state,
+        since: n - Duration::seconds(since_ago_s),
+        resolved_at: None,
+        summary: summary.into(),
+        value: None,
+        forecast: None,
+        late: false,
+        flapping: false,
+        last_evaluated: n - Duration::seconds(40),
+        acknowledged_by: None,
+        acknowledged_at: None,
+        silenced_until: None,
+    }
+}
+
+/// Alerts of the [`fleet`]: two firing with nobody on them (critical, warning and flapping),
+/// one acknowledged, one silenced that fired late from a backlog, one pending, one resolved.
+pub fn alerts() -> Vec<rt_core::alert::api::AlertInfo> {
+    use rt_core::alert::Severity::*;
+    use rt_core::alert::api::AlertState::*;
+    let n = now();
+    let mut v = vec![
+        alert(
+            11,
+            2,
+            "disk_usage",
+            "/",
+            Critical,
+            Firing,
+            2 * 3600,
+            "disk / 97% full",
+        ),
+        alert(
+            12,
+            3,
+            "smart_failed",
+            "disk0",
+            Critical,
+            Firing,
+            5 * 3600,
+            "SMART self-assessment failed on disk0",
+        ),
+        alert(
+            13,
+            2,
+            "temperature_high",
+            "cpu",
+            Warning,
+            Firing,
+            26 * 3600,
+            "cpu at 92°C (critical 90°C)",
+        ),
+        alert(
+            14,
+            5,
+            "disk_full_forecast",
+            "/data",
+            Warning,
+            Pending,
+            600,
+            "disk /data predicted full in 9 days (around 2026-12-06; fit R² 0.97 over 6 days)",
+        ),
+        alert(
+            15,
+            1,
+            "battery_worn",
+            "BAT0",
+            Warning,
+            Firing,
+            45 * 60,
+            "battery health 71% of design capacity, 812 cycles",
+        ),
+        alert(
+            9,
+            4,
+            "device_offline",
+            "device",
+            Info,
+            Resolved,
+            4 * 86_400,
+            "no contact for 1 day",
+        ),
+    ];
+    v[1].acknowledged_by = Some("alice".into());
+    v[1].acknowledged_at = Some(n - Duration::hours(1));
+    v[2].late = true;
+    v[2].silenced_until = Some(n + Duration::hours(3) + Duration::minutes(30));
+    v[4].flapping = true;
+    v[5].resolved_at = Some(n - Duration::days(3));
+    v
+}

@@ -4,9 +4,11 @@
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use rt_core::alert::api::AlertState;
 use rt_tui::fixtures;
+use rt_tui::tui::alerts::{AlertOp, AlertScope};
 use rt_tui::tui::keys::handle_key;
-use rt_tui::tui::state::{App, ConnState, Request, Response, Theme};
+use rt_tui::tui::state::{App, ConnState, Request, Response, Screen, Theme};
 use rt_tui::tui::ui;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
@@ -34,15 +36,37 @@ fn detail_app() -> App {
     let reqs = handle_key(&mut app, key(KeyCode::Enter));
     assert_eq!(
         reqs.len(),
-        3,
-        "detail, metrics and events are requested: {reqs:?}"
+        4,
+        "detail, metrics, events and the device's alerts are requested: {reqs:?}"
     );
     let id = fixtures::detail().summary.id;
+    assert!(reqs.contains(&Request::DeviceAlerts(id)), "{reqs:?}");
     let _ = app.apply(Response::Detail(id, Ok(fixtures::detail())));
     let w = app.detail.as_ref().unwrap().window;
     let _ = app.apply(Response::Metrics(id, w, Ok(fixtures::metrics())));
     let _ = app.apply(Response::Events(id, Ok(fixtures::events())));
+    let firing: Vec<_> = fixtures::alerts()
+        .into_iter()
+        .filter(|a| a.device_id == id && a.state == AlertState::Firing)
+        .collect();
+    let _ = app.apply(Response::DeviceAlerts(id, Ok(firing)));
     app
+}
+
+/// The fleet with the open alerts loaded, on the alerts screen.
+fn alerts_app() -> App {
+    let mut app = fleet_app(theme());
+    let reqs = handle_key(&mut app, key(KeyCode::Char('A')));
+    assert_eq!(reqs, vec![Request::Alerts(AlertScope::Open)]);
+    let _ = app.apply(Response::Alerts(AlertScope::Open, Ok(open_alerts())));
+    app
+}
+
+fn open_alerts() -> Vec<rt_core::alert::api::AlertInfo> {
+    fixtures::alerts()
+        .into_iter()
+        .filter(|a| a.state != AlertState::Resolved)
+        .collect()
 }
 
 fn key(code: KeyCode) -> KeyEvent {
@@ -399,7 +423,7 @@ fn command_bar_completes_and_jumps() {
         assert!(out.contains(":open lab-mac-02"), "{out}");
         insta::assert_snapshot!(format!("command_{w}x{h}"), out);
         let reqs = handle_key(&mut app, key(KeyCode::Enter));
-        assert_eq!(reqs.len(), 3);
+        assert_eq!(reqs.len(), 4, "detail, metrics, events, alerts: {reqs:?}");
         assert!(app.command.is_none());
         assert_eq!(app.detail.as_ref().unwrap().id, rt_core::DeviceId(3));
     }
@@ -527,4 +551,209 @@ fn first_page_draws_before_the_rest_arrives() {
     assert!(app.pending.is_empty());
     let out = draw(&mut app, 80, 24);
     assert!(out.contains("30 of 30 shown"), "{out}");
+}
+
+#[test]
+fn alerts_screen_lists_unhandled_firing_alerts_first() {
+    for (w, h) in SIZES {
+        let mut app = alerts_app();
+        let out = draw(&mut app, w, h);
+        let rows: Vec<&str> = out.lines().filter(|l| l.contains("ago")).collect();
+        // Critical firing, warning firing (flapping), acked, silenced, pending.
+        let order = [
+            "disk_usage",
+            "battery_worn",
+            "smart_failed",
+            "temperature",
+            "disk_full",
+        ];
+        assert_eq!(rows.len(), order.len(), "{out}");
+        for (row, rule) in rows.iter().zip(order) {
+            assert!(row.contains(rule), "{rule} expected in {row:?}:\n{out}");
+        }
+        assert!(rows[0].trim_start_matches('"').starts_with("CRIT"), "{out}");
+        assert!(
+            out.contains("ALERTS 4"),
+            "the header counts the firing alerts: {out}"
+        );
+        assert!(out.contains("acked") && out.contains("silenced"), "{out}");
+        insta::assert_snapshot!(format!("alerts_{w}x{h}"), out);
+    }
+}
+
+#[test]
+fn alerts_screen_ascii_has_markers_without_colour() {
+    let mut app = fleet_app(Theme {
+        color: false,
+        ascii: true,
+    });
+    handle_key(&mut app, key(KeyCode::Char('A')));
+    let _ = app.apply(Response::Alerts(AlertScope::Open, Ok(open_alerts())));
+    let out = draw(&mut app, 80, 24);
+    assert!(out.is_ascii() || !out.contains('…'), "{out}");
+    assert!(out.contains("CRIT") && out.contains("WARN"), "{out}");
+}
+
+#[test]
+fn header_counts_firing_alerts_on_every_screen_within_80_columns() {
+    let mut app = alerts_app();
+    for screen in [Screen::Fleet, Screen::Alerts] {
+        app.screen = screen;
+        let out = draw(&mut app, 80, 24);
+        let header = out.lines().next().unwrap();
+        assert!(header.contains("ALERTS 4"), "{header}");
+        assert!(header.contains("12:00:00"), "the time is not cut: {header}");
+        assert_eq!(header.chars().count(), 82, "{header}");
+    }
+    let mut app = detail_app();
+    let _ = app.apply(Response::Alerts(AlertScope::Open, Ok(open_alerts())));
+    let out = draw(&mut app, 80, 24);
+    assert!(out.lines().next().unwrap().contains("ALERTS 4"), "{out}");
+    // No firing alert: the count says so in lower case.
+    let _ = app.apply(Response::Alerts(AlertScope::Open, Ok(vec![])));
+    let out = draw(&mut app, 80, 24);
+    assert!(out.lines().next().unwrap().contains("0 alerts"), "{out}");
+}
+
+#[test]
+fn detail_lists_the_devices_firing_alerts() {
+    let mut app = detail_app();
+    let out = draw(&mut app, 80, 24);
+    assert!(out.contains("Alert CRIT disk_usage:/ 2h ago"), "{out}");
+    assert!(
+        out.contains("Alert WARN temperature_high:cpu 1d ago silenced"),
+        "{out}"
+    );
+}
+
+#[test]
+fn ack_confirms_naming_the_alert_then_reloads() {
+    let mut app = alerts_app();
+    handle_key(&mut app, key(KeyCode::Char('a')));
+    let out = draw(&mut app, 80, 24);
+    assert!(
+        out.contains("Acknowledge disk_usage:/ on build-07 (alert 11)?"),
+        "{out}"
+    );
+    insta::assert_snapshot!("alerts_ack_confirm_80x24", out);
+    let reqs = handle_key(&mut app, key(KeyCode::Char('y')));
+    let [Request::Alert(action)] = reqs.as_slice() else {
+        panic!("one ack is sent after confirmation: {reqs:?}");
+    };
+    assert_eq!((action.id, action.op), (11, AlertOp::Ack));
+    // The server's answer replaces the row, and the list is asked for again.
+    let mut acked = open_alerts().remove(0);
+    acked.acknowledged_by = Some("admin".into());
+    let reqs = app.apply(Response::AlertActed(action.clone(), Ok(acked)));
+    assert_eq!(reqs, vec![Request::Alerts(AlertScope::Open)]);
+    let out = draw(&mut app, 80, 24);
+    assert!(
+        out.contains("done: acknowledge disk_usage:/ on build-07"),
+        "{out}"
+    );
+    // Acknowledged, it moves below the firing alert nobody handles.
+    let first = out.lines().find(|l| l.contains("ago")).unwrap();
+    assert!(first.contains("battery_worn"), "{out}");
+}
+
+#[test]
+fn viewer_refusal_says_an_admin_is_needed() {
+    let mut app = alerts_app();
+    handle_key(&mut app, key(KeyCode::Char('a')));
+    let reqs = handle_key(&mut app, key(KeyCode::Enter));
+    let Some(Request::Alert(action)) = reqs.into_iter().next() else {
+        panic!("an ack is sent");
+    };
+    let _ = app.apply(Response::AlertActed(
+        action,
+        Err(rt_tui::client::ClientError::Forbidden(
+            "admin role required".into(),
+        )),
+    ));
+    let out = draw(&mut app, 200, 50);
+    assert!(
+        out.contains("refused: acknowledge disk_usage:/ on build-07 (alert 11)"),
+        "{out}"
+    );
+    assert!(out.contains("this needs an admin account"), "{out}");
+}
+
+#[test]
+fn silence_asks_a_duration_in_the_one_grammar_then_confirms() {
+    let mut app = alerts_app();
+    handle_key(&mut app, key(KeyCode::Char('s')));
+    type_text(&mut app, "4");
+    handle_key(&mut app, key(KeyCode::Enter));
+    let out = draw(&mut app, 80, 24);
+    // A bare number is refused; the dialog stays open for a fix.
+    assert!(out.contains("the unit is missing"), "{out}");
+    assert!(out.contains("Silence for"), "{out}");
+    type_text(&mut app, "h");
+    handle_key(&mut app, key(KeyCode::Enter));
+    let out = draw(&mut app, 80, 24);
+    assert!(
+        out.contains("Silence disk_usage:/ on build-07 (alert 11) for 4h?"),
+        "{out}"
+    );
+    let reqs = handle_key(&mut app, key(KeyCode::Char('y')));
+    let [Request::Alert(action)] = reqs.as_slice() else {
+        panic!("{reqs:?}");
+    };
+    assert_eq!(action.op, AlertOp::Silence { secs: 4 * 3600 });
+}
+
+#[test]
+fn alerts_keys_move_cycle_the_scope_and_open_the_device() {
+    let mut app = alerts_app();
+    handle_key(&mut app, key(KeyCode::Char('j')));
+    assert_eq!(app.alerts.selected_alert().unwrap().id, 15);
+    handle_key(&mut app, key(KeyCode::End));
+    assert_eq!(app.alerts.selected_alert().unwrap().id, 14);
+    let reqs = handle_key(&mut app, key(KeyCode::Char('f')));
+    assert_eq!(reqs, vec![Request::Alerts(AlertScope::Firing)]);
+    // The answer of the new scope is shown; one of an old scope is asked again.
+    let reqs = app.apply(Response::Alerts(AlertScope::Open, Ok(open_alerts())));
+    assert_eq!(reqs, vec![Request::Alerts(AlertScope::Firing)]);
+    let firing: Vec<_> = open_alerts()
+        .into_iter()
+        .filter(|a| a.state == AlertState::Firing)
+        .collect();
+    let _ = app.apply(Response::Alerts(AlertScope::Firing, Ok(firing)));
+    assert_eq!(app.alerts.len(), 4);
+    handle_key(&mut app, key(KeyCode::Char('f')));
+    let _ = app.apply(Response::Alerts(AlertScope::All, Ok(fixtures::alerts())));
+    handle_key(&mut app, key(KeyCode::End));
+    assert_eq!(
+        app.alerts.selected_alert().unwrap().state,
+        AlertState::Resolved
+    );
+    handle_key(&mut app, key(KeyCode::Char('a')));
+    assert!(app.modal.is_none(), "a resolved alert is not acknowledged");
+    assert!(app.status.as_ref().unwrap().text.contains("is resolved"));
+    // Enter opens the device; Esc comes back to the alerts.
+    handle_key(&mut app, key(KeyCode::Home));
+    let reqs = handle_key(&mut app, key(KeyCode::Enter));
+    assert_eq!(app.screen, Screen::Detail);
+    assert_eq!(app.detail.as_ref().unwrap().id, rt_core::DeviceId(2));
+    assert!(reqs.contains(&Request::DeviceAlerts(rt_core::DeviceId(2))));
+    handle_key(&mut app, key(KeyCode::Esc));
+    assert_eq!(app.screen, Screen::Alerts);
+    handle_key(&mut app, key(KeyCode::Esc));
+    assert_eq!(app.screen, Screen::Fleet);
+}
+
+#[test]
+fn alerts_help_lists_its_keys() {
+    let mut app = alerts_app();
+    handle_key(&mut app, key(KeyCode::Char('?')));
+    let out = draw(&mut app, 200, 50);
+    for needle in [
+        "acknowledge the alert",
+        "silence the alert",
+        "open / firing / all",
+        "Keys: alerts",
+    ] {
+        assert!(out.contains(needle), "{needle} missing:\n{out}");
+    }
+    assert!(!out.contains("assign (the marked"), "{out}");
 }

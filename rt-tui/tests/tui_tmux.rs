@@ -1,12 +1,14 @@
 //! The real `rt-tui` binary in an 80x24 tmux pane against a real rt-server: start, filter by
-//! level, open a device, assign it, sort, bulk-assign two devices, quit — asserting on captured
+//! level, open a device, assign it, sort, bulk-assign two devices, quit; and the alerts screen:
+//! alerts raised by posted samples, acknowledged with confirmation — asserting on captured
 //! panes and on the server.
 //! tmux is required: this test fails (it does not skip) when tmux is missing.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use rt_core::api::DeviceDetail;
+use rt_core::alert::api::AlertInfo;
+use rt_core::api::{DeviceDetail, Page};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -69,18 +71,16 @@ impl Drop for Tmux {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn filter_open_assign_quit_in_tmux() {
-    let f = common::fleet().await;
-    let cfg = tempfile::tempdir().unwrap();
+/// Starts `rt-tui` against `url` in a detached 80x24 tmux session named `rt`.
+fn launch(name: &str, url: &str, token: &str, cfg: &std::path::Path) -> Tmux {
     let tmux = Tmux {
-        socket: format!("rt-test-{}", std::process::id()),
+        socket: format!("rt-test-{name}-{}", std::process::id()),
     };
     let shell_cmd = format!(
         "env RT_SERVER_URL='{}' RT_TOKEN='{}' RT_TUI_CONFIG_DIR='{}' LANG=C.UTF-8 TERM=xterm-256color '{}' --refresh 2s",
-        f.server.url,
-        f.server.admin_token,
-        cfg.path().display(),
+        url,
+        token,
+        cfg.display(),
         common::BIN
     );
     let o = tmux.cmd(&[
@@ -101,6 +101,14 @@ async fn filter_open_assign_quit_in_tmux() {
     );
     // tmux may keep a default size until a client attaches; force 80x24.
     let _ = tmux.cmd(&["resize-window", "-t", "rt", "-x", "80", "-y", "24"]);
+    tmux
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_open_assign_quit_in_tmux() {
+    let f = common::fleet().await;
+    let cfg = tempfile::tempdir().unwrap();
+    let tmux = launch("fleet", &f.server.url, &f.server.admin_token, cfg.path());
 
     // Fleet view with every device, the critical one first.
     let pane = tmux.wait_for("idle-box");
@@ -232,4 +240,96 @@ async fn filter_open_assign_quit_in_tmux() {
         std::thread::sleep(Duration::from_millis(100));
     }
     drop(tmux);
+}
+
+async fn alerts(f: &common::Fleet, query: &str) -> Vec<AlertInfo> {
+    let page: Page<AlertInfo> = reqwest::Client::new()
+        .get(format!("{}/api/v1/alerts?{query}", f.server.url))
+        .bearer_auth(&f.server.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page.items
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_screen_acknowledges_with_confirmation_in_tmux() {
+    // The posted samples raise the alerts: crit-box's disk is 97 % full (critical), warm-box's
+    // 92 % (warning); both have held longer than the rule's `for`, so they fire.
+    let f = common::fleet().await;
+    let firing = alerts(&f, "state=firing").await;
+    let crit = firing
+        .iter()
+        .find(|a| a.device_name == "crit-box" && a.rule == "disk_usage")
+        .unwrap_or_else(|| panic!("crit-box's disk alert fires: {firing:?}"))
+        .clone();
+    assert_eq!(crit.severity, rt_core::alert::Severity::Critical);
+    assert!(crit.acknowledged_by.is_none());
+
+    let cfg = tempfile::tempdir().unwrap();
+    let tmux = launch("alerts", &f.server.url, &f.server.admin_token, cfg.path());
+    // Every screen's header counts the firing alerts.
+    let pane = tmux.wait_for(&format!("ALERTS {}", firing.len()));
+    assert!(pane.contains("crit-box"), "{pane}");
+
+    // The alerts screen: the critical one first, with a text marker, device, rule, state.
+    tmux.keys(&["A"]);
+    let pane = tmux.wait_for("Alerts: open");
+    let row = |pane: &str, needle: &str| -> String {
+        pane.lines()
+            .find(|l| l.contains(needle) && l.contains("ago"))
+            .unwrap_or_else(|| panic!("no row with {needle:?}:\n{pane}"))
+            .to_string()
+    };
+    let first = pane
+        .lines()
+        .find(|l| l.contains(" ago "))
+        .unwrap_or_default();
+    assert!(
+        first.starts_with("CRIT") && first.contains("crit-box") && first.contains("disk_usage"),
+        "{pane}"
+    );
+    assert!(first.contains("firing"), "{pane}");
+    assert!(row(&pane, "warm-box").starts_with("WARN"), "{pane}");
+
+    // Acknowledge it: the confirmation names the alert; the answer is reloaded.
+    tmux.keys(&["a"]);
+    tmux.wait_for(&format!(
+        "Acknowledge disk_usage:/ on crit-box (alert {})?",
+        crit.id
+    ));
+    tmux.keys(&["y"]);
+    let pane = tmux.wait_for("done: acknowledge disk_usage:/ on crit-box");
+    let _ = pane;
+    let pane = tmux.wait_for("acked");
+    assert!(row(&pane, "crit-box").contains("acked"), "{pane}");
+
+    // The server agrees: acknowledged by the console's user.
+    let after = alerts(&f, &format!("device={}&state=firing", crit.device_id)).await;
+    let a = after.iter().find(|a| a.id == crit.id).unwrap();
+    assert_eq!(a.acknowledged_by.as_deref(), Some("admin"), "{a:?}");
+    assert!(a.acknowledged_at.is_some());
+
+    // Enter opens the device, whose detail lists its firing alert; Esc comes back.
+    tmux.keys(&["Enter"]);
+    let pane = tmux.wait_for("Alert CRIT disk_usage:/");
+    assert!(
+        pane.contains("crit-box (id") && pane.contains("disk_usage:/"),
+        "{pane}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("Alerts: open");
+    tmux.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tmux.alive() {
+        assert!(
+            Instant::now() < deadline,
+            "rt-tui did not quit on q:\n{}",
+            tmux.capture()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -1,6 +1,7 @@
 //! The `:` command bar (k9s-style): jump to a device, switch screens, apply or save views and
 //! run actions by name, with Tab completion. Pure: text in, state changes and requests out.
 
+use super::alerts::AlertScope;
 use super::keys;
 use super::state::{App, Modal, Request, Screen, Status, Window};
 use crate::filter::SortKey;
@@ -10,6 +11,11 @@ use rt_core::LifecycleState;
 pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("open", "NAME", "open a device by name"),
     ("fleet", "", "back to the fleet table"),
+    (
+        "alerts",
+        "[open|firing|all]",
+        "the alerts screen (open, firing or all alerts)",
+    ),
     ("filter", "TEXT", "set the filter (as after /)"),
     ("sort", "KEY [asc|desc]", "sort the table"),
     ("view", "NAME", "apply a saved view"),
@@ -82,6 +88,7 @@ pub fn completions(app: &App, text: &str) -> Vec<String> {
             .map(|s| s.as_str().to_string())
             .collect(),
         Some("window") => Window::ALL.iter().map(|w| w.label().to_string()).collect(),
+        Some("alerts") => vec!["open".into(), "firing".into(), "all".into()],
         Some("assign") => {
             let mut users: Vec<String> = app
                 .devices
@@ -158,6 +165,21 @@ pub fn run(app: &mut App, text: &str) -> Vec<Request> {
         "quit" => app.quit = true,
         "help" => app.modal = Some(Modal::Help { scroll: 0 }),
         "fleet" => app.screen = Screen::Fleet,
+        "alerts" => {
+            let scope = match arg {
+                "" => app.alerts.scope,
+                "open" => AlertScope::Open,
+                "firing" => AlertScope::Firing,
+                "all" => AlertScope::All,
+                other => return error(app, format!("{other:?}: use :alerts open, firing or all")),
+            };
+            if scope != app.alerts.scope {
+                app.alerts.scope = scope;
+                app.alerts.selected = 0;
+                app.alerts.offset = 0;
+            }
+            return app.open_alerts();
+        }
         "refresh" => return keys::refresh(app),
         "open" => match find_device(app, arg) {
             Some(id) => return app.open_detail(id),
@@ -259,7 +281,9 @@ pub fn run(app: &mut App, text: &str) -> Vec<Request> {
             let ids: Vec<_> = if app.marked.is_empty() {
                 match app.screen {
                     Screen::Detail => app.detail.as_ref().map(|d| d.id).into_iter().collect(),
-                    Screen::Fleet => app.selected_device().map(|d| d.id).into_iter().collect(),
+                    Screen::Fleet | Screen::Alerts => {
+                        app.selected_device().map(|d| d.id).into_iter().collect()
+                    }
                 }
             } else {
                 app.marked_devices().iter().map(|d| d.id).collect()
@@ -369,7 +393,7 @@ mod tests {
         let reqs = run(&mut a, "open lab-mac-02");
         assert_eq!(a.screen, Screen::Detail);
         assert_eq!(a.detail.as_ref().unwrap().id, rt_core::DeviceId(3));
-        assert_eq!(reqs.len(), 3);
+        assert_eq!(reqs.len(), 4, "detail, metrics, events, alerts: {reqs:?}");
         run(&mut a, "fleet");
         assert_eq!(a.screen, Screen::Fleet);
         // A unique prefix of a device name alone jumps to it.
@@ -391,6 +415,19 @@ mod tests {
         assert!(s.error && s.text.contains("unknown command"), "{s:?}");
         run(&mut a, "sort colour");
         assert!(a.status.clone().unwrap().text.contains("unknown sort key"));
+        let reqs = run(&mut a, "alerts firing");
+        assert_eq!(a.screen, Screen::Alerts);
+        assert_eq!(reqs, vec![Request::Alerts(AlertScope::Firing)]);
+        assert_eq!(completions(&a, "ale"), vec!["alerts"]);
+        assert_eq!(completions(&a, "alerts f"), vec!["alerts firing"]);
+        run(&mut a, "alerts loud");
+        assert!(
+            a.status
+                .clone()
+                .unwrap()
+                .text
+                .contains("open, firing or all")
+        );
         run(&mut a, "q");
         assert!(a.quit);
     }

@@ -2,8 +2,10 @@
 //! back over a channel, so the UI thread never waits on the network. De-duplication (at most
 //! one pending request per kind) is the state's job ([`super::state::App::request`]).
 
+use super::alerts::{AlertOp, AlertScope};
 use super::state::{FleetPage, Request, Response};
 use crate::client::{Client, ClientError, DeviceQuery};
+use rt_core::alert::api::{AckRequest, AlertInfo, SilenceRequest};
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
@@ -68,6 +70,28 @@ impl Fetcher {
                         .unwrap_or_else(|e| Err(e.to_string()));
                     Response::Exported(path, r)
                 }
+                Request::Alerts(scope) => {
+                    Response::Alerts(scope, bounded(&c, scope_alerts(&c, scope)).await)
+                }
+                Request::DeviceAlerts(id) => {
+                    let q = [("state", "firing".to_string()), ("device", id.to_string())];
+                    Response::DeviceAlerts(id, bounded(&c, c.all_alerts(&q)).await)
+                }
+                Request::Alert(action) => {
+                    let r = match action.op {
+                        AlertOp::Ack => {
+                            bounded(&c, c.ack_alert(action.id, &AckRequest::default())).await
+                        }
+                        AlertOp::Silence { secs } => {
+                            let req = SilenceRequest {
+                                duration_s: secs,
+                                comment: None,
+                            };
+                            bounded(&c, c.silence_alert(action.id, &req)).await
+                        }
+                    };
+                    Response::AlertActed(action, r)
+                }
                 // Local; the run loop handles it before it gets here.
                 Request::SaveViews(_) => return,
             };
@@ -75,6 +99,18 @@ impl Fetcher {
             let _ = tx.send(resp);
         });
     }
+}
+
+/// The alerts of `scope`: every open one, and for `all` the newest resolved ones too.
+async fn scope_alerts(c: &Client, scope: AlertScope) -> Result<Vec<AlertInfo>, ClientError> {
+    let mut out = Vec::new();
+    for (filters, limit) in scope.queries() {
+        match limit {
+            None => out.extend(c.all_alerts(&filters).await?),
+            Some(n) => out.extend(c.alerts_page(&filters, 0, n).await?.items),
+        }
+    }
+    Ok(out)
 }
 
 /// Rows of the first page: enough for the tallest screen, small enough to arrive at once.

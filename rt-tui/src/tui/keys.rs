@@ -1,6 +1,7 @@
 //! Key and mouse handling: pure functions from (state, event) to a new state and requests for
 //! the fetcher.
 
+use super::alerts::{AlertAction, alert_name, parse_silence};
 use super::command;
 use super::state::{
     Action, App, Bulk, BulkProgress, CommandLine, InputKind, Modal, ReqKind, Request, Screen,
@@ -10,6 +11,7 @@ use crate::filter::SortKey;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
+use rt_core::alert::api::AlertState;
 use rt_core::api::DevicePatch;
 use rt_core::{DeviceId, LifecycleState};
 
@@ -19,6 +21,9 @@ pub enum Where {
     All,
     Fleet,
     Detail,
+    /// The fleet and device screens (device actions).
+    Devices,
+    Alerts,
 }
 
 impl Where {
@@ -27,6 +32,8 @@ impl Where {
             Where::All => true,
             Where::Fleet => screen == Screen::Fleet,
             Where::Detail => screen == Screen::Detail,
+            Where::Devices => screen != Screen::Alerts,
+            Where::Alerts => screen == Screen::Alerts,
         }
     }
 }
@@ -81,7 +88,7 @@ pub const HELP: &[(&str, &str, Where)] = &[
     (
         "a",
         "assign (the marked devices, else this one; admin)",
-        Where::All,
+        Where::Devices,
     ),
     (
         "L",
@@ -102,7 +109,35 @@ pub const HELP: &[(&str, &str, Where)] = &[
     ("t", "edit asset tag (admin)", Where::Detail),
     ("n", "edit notes (admin)", Where::Detail),
     ("PgUp PgDn", "page through the events", Where::Detail),
-    ("Esc, h, ←", "back to the fleet", Where::Detail),
+    (
+        "Esc, h, ←",
+        "back to the fleet (or the alerts)",
+        Where::Detail,
+    ),
+    (
+        "↑/k ↓/j",
+        "move the selection (mouse wheel too)",
+        Where::Alerts,
+    ),
+    ("PgUp PgDn", "move a page", Where::Alerts),
+    ("Home/g End/G", "first / last alert", Where::Alerts),
+    (
+        "f",
+        "show open / firing / all (with recently resolved) alerts",
+        Where::Alerts,
+    ),
+    ("Enter", "open the alert's device", Where::Alerts),
+    (
+        "a",
+        "acknowledge the alert (admin; asks first)",
+        Where::Alerts,
+    ),
+    (
+        "s",
+        "silence the alert for a duration, e.g. 4h (admin; asks first)",
+        Where::Alerts,
+    ),
+    ("A", "the alerts screen (also :alerts)", Where::All),
     ("r", "refresh now", Where::All),
     (
         "?",
@@ -187,16 +222,18 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
             Vec::new()
         }
         KeyCode::Char('r') | KeyCode::F(5) => refresh(app),
+        KeyCode::Char('A') => app.open_alerts(),
         _ => match app.screen {
             Screen::Fleet => fleet_key(app, key),
             Screen::Detail => detail_key(app, key),
+            Screen::Alerts => alerts_key(app, key),
         },
     }
 }
 
-/// Asks for the fleet (and the open device) again.
+/// Asks for the fleet and the alerts (and the open device) again.
 pub fn refresh(app: &mut App) -> Vec<Request> {
-    let mut reqs: Vec<Request> = app.request(Request::Fleet).into_iter().collect();
+    let mut reqs = app.refresh_requests();
     if app.screen == Screen::Detail {
         reqs.extend(app.detail_requests());
     }
@@ -210,6 +247,16 @@ pub fn refresh(app: &mut App) -> Vec<Request> {
 /// Mouse: the wheel moves the selection, a click selects a row, a click on the selected row
 /// opens it. `first_row_y` is the screen line of the first table row (from the layout).
 pub fn handle_mouse(app: &mut App, m: MouseEvent, first_row_y: u16) -> Vec<Request> {
+    if app.screen == Screen::Alerts && app.modal.is_none() && app.command.is_none() {
+        let a = &mut app.alerts;
+        match m.kind {
+            MouseEventKind::ScrollDown => a.selected = a.selected.saturating_add(3),
+            MouseEventKind::ScrollUp => a.selected = a.selected.saturating_sub(3),
+            _ => {}
+        }
+        a.clamp(app.table_rows);
+        return Vec::new();
+    }
     if app.modal.is_some() || app.command.is_some() || app.screen != Screen::Fleet {
         if app.screen == Screen::Detail
             && app.modal.is_none()
@@ -518,7 +565,7 @@ fn detail_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
         .unwrap_or_else(|| format!("device {id}"));
     match key.code {
         KeyCode::Esc | KeyCode::Backspace | KeyCode::Left | KeyCode::Char('h') => {
-            app.screen = Screen::Fleet;
+            app.screen = d.back;
         }
         KeyCode::Char('w') => {
             let w = d.window.next();
@@ -601,6 +648,51 @@ fn detail_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
         },
         _ => {}
     }
+    Vec::new()
+}
+
+/// The alerts screen: move, switch the scope, open the device, acknowledge, silence.
+fn alerts_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
+    let page = app.table_rows.max(1);
+    let a = &mut app.alerts;
+    match key.code {
+        KeyCode::Down | KeyCode::Char('j') => a.selected = a.selected.saturating_add(1),
+        KeyCode::Up | KeyCode::Char('k') => a.selected = a.selected.saturating_sub(1),
+        KeyCode::PageDown => a.selected = a.selected.saturating_add(page),
+        KeyCode::PageUp => a.selected = a.selected.saturating_sub(page),
+        KeyCode::Home | KeyCode::Char('g') => a.selected = 0,
+        KeyCode::End | KeyCode::Char('G') => a.selected = a.len().saturating_sub(1),
+        KeyCode::Esc | KeyCode::Left | KeyCode::Char('h') => app.screen = Screen::Fleet,
+        KeyCode::Char('f') => return app.cycle_alert_scope(),
+        KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => {
+            if let Some(id) = a.selected_alert().map(|x| x.device_id) {
+                return app.open_detail(id);
+            }
+        }
+        KeyCode::Char('a') | KeyCode::Char('s') => {
+            let Some(alert) = a.selected_alert().cloned() else {
+                return Vec::new();
+            };
+            if alert.state == AlertState::Resolved {
+                app.status = Some(Status {
+                    text: format!(
+                        "{} is resolved; only open alerts can be acknowledged or silenced",
+                        alert_name(&alert)
+                    ),
+                    error: true,
+                });
+            } else if key.code == KeyCode::Char('a') {
+                app.modal = Some(Modal::ConfirmAlert(AlertAction::ack(&alert)));
+            } else {
+                app.modal = Some(Modal::SilenceFor {
+                    alert: Box::new(alert),
+                    value: String::new(),
+                });
+            }
+        }
+        _ => {}
+    }
+    app.alerts.clamp(page);
     Vec::new()
 }
 
@@ -781,6 +873,43 @@ fn modal_key(app: &mut App, key: KeyEvent) -> Vec<Request> {
                 });
             }
             _ => app.modal = Some(Modal::Confirm(action)),
+        },
+        Modal::SilenceFor { alert, mut value } => match key.code {
+            KeyCode::Esc => {}
+            KeyCode::Enter => match parse_silence(&value) {
+                Ok(secs) => {
+                    app.status = None;
+                    app.modal = Some(Modal::ConfirmAlert(AlertAction::silence(&alert, secs)));
+                }
+                Err(e) => {
+                    // Stay in the dialog so the duration can be corrected.
+                    app.status = Some(Status {
+                        text: e,
+                        error: true,
+                    });
+                    app.modal = Some(Modal::SilenceFor { alert, value });
+                }
+            },
+            _ => {
+                edit_line(&mut value, key, 40);
+                app.modal = Some(Modal::SilenceFor { alert, value });
+            }
+        },
+        Modal::ConfirmAlert(action) => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                app.status = Some(Status {
+                    text: format!("sending: {}…", action.description),
+                    error: false,
+                });
+                return app.request(Request::Alert(action)).into_iter().collect();
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+                app.status = Some(Status {
+                    text: "cancelled".into(),
+                    error: false,
+                });
+            }
+            _ => app.modal = Some(Modal::ConfirmAlert(action)),
         },
         Modal::ConfirmBulk { bulk, scroll } => match key.code {
             KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {

@@ -2,6 +2,7 @@
 //! work runs on the tokio runtime ([`fetch`]) and comes back over a channel, so a slow or dead
 //! server never freezes the screen.
 
+pub mod alerts;
 pub mod command;
 pub mod fetch;
 pub mod keys;
@@ -67,7 +68,7 @@ fn event_loop(
     let mut last_detail = Instant::now();
     let mut last_draw = Instant::now() - Duration::from_secs(1);
     let mut dirty = true;
-    if let Some(r) = app.request(Request::Fleet) {
+    for r in app.refresh_requests() {
         fetcher.send(r);
     }
     while !app.quit {
@@ -106,7 +107,7 @@ fn event_loop(
             _ => refresh,
         };
         if !matches!(app.conn, ConnState::AuthFailed(_)) && last_fleet.elapsed() >= every {
-            if let Some(r) = app.request(Request::Fleet) {
+            for r in app.refresh_requests() {
                 fetcher.send(r);
             }
             last_fleet = Instant::now();

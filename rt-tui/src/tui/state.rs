@@ -1,10 +1,12 @@
 //! The console's state: everything the render functions draw, and nothing about terminals or
 //! sockets. Changed only by key handling ([`super::keys`]) and by fetch results ([`App::apply`]).
 
+use super::alerts::{AlertAction, AlertScope, AlertsState};
 use crate::client::ClientError;
 use crate::config::SavedView;
 use crate::filter::{Filter, SortKey, Triage, filter_and_sort_at, triage_rank};
 use chrono::{DateTime, Utc};
+use rt_core::alert::api::AlertInfo;
 use rt_core::api::{
     DeviceDetail, DeviceEvent, DevicePatch, DeviceSummary, FleetSummary, HealthLevel,
     MetricsResponse, Resolution,
@@ -131,6 +133,10 @@ pub struct DetailState {
     pub events_offset: usize,
     pub window: Window,
     pub error: Option<String>,
+    /// The device's firing alerts (`GET /alerts?device=ID&state=firing`); `None` until loaded.
+    pub alerts: Option<Vec<AlertInfo>>,
+    /// Where Esc goes back to (the fleet, or the alerts screen it was opened from).
+    pub back: Screen,
 }
 
 /// How many events the detail screen asks for (the newest); paging is local.
@@ -221,6 +227,13 @@ pub enum Modal {
         selected: usize,
     },
     Confirm(Action),
+    /// The duration of a silence, read with the one duration grammar when Enter is pressed.
+    SilenceFor {
+        alert: Box<AlertInfo>,
+        value: String,
+    },
+    /// Acknowledge or silence one alert.
+    ConfirmAlert(AlertAction),
     /// One confirmation for a change to several devices, listing each; `scroll` pages it.
     ConfirmBulk {
         bulk: Bulk,
@@ -242,6 +255,7 @@ pub struct CommandLine {
 pub enum Screen {
     Fleet,
     Detail,
+    Alerts,
 }
 
 /// A message in the status line.
@@ -264,6 +278,12 @@ pub enum Request {
     Export(PathBuf, Vec<DeviceSummary>),
     /// Store the saved views in the console's config (not network; the run loop does it).
     SaveViews(Vec<SavedView>),
+    /// The alerts of a scope (the header's firing count comes from them too).
+    Alerts(AlertScope),
+    /// One device's firing alerts, for its detail screen.
+    DeviceAlerts(DeviceId),
+    /// Acknowledge or silence an alert.
+    Alert(AlertAction),
 }
 
 /// At most one request of each kind is in flight.
@@ -276,6 +296,9 @@ pub enum ReqKind {
     Patch,
     Export,
     SaveViews,
+    Alerts,
+    DeviceAlerts,
+    AlertAction,
 }
 
 impl Request {
@@ -288,6 +311,9 @@ impl Request {
             Request::Patch(_) => ReqKind::Patch,
             Request::Export(..) => ReqKind::Export,
             Request::SaveViews(_) => ReqKind::SaveViews,
+            Request::Alerts(_) => ReqKind::Alerts,
+            Request::DeviceAlerts(_) => ReqKind::DeviceAlerts,
+            Request::Alert(_) => ReqKind::AlertAction,
         }
     }
 }
@@ -316,6 +342,10 @@ pub enum Response {
     Patched(Action, Result<DeviceDetail, ClientError>),
     /// Bulk export written: path and rows, or why not.
     Exported(PathBuf, Result<usize, String>),
+    Alerts(AlertScope, Result<Vec<AlertInfo>, ClientError>),
+    DeviceAlerts(DeviceId, Result<Vec<AlertInfo>, ClientError>),
+    /// The server's answer to an ack or silence: the alert as stored now.
+    AlertActed(AlertAction, Result<AlertInfo, ClientError>),
 }
 
 impl Response {
@@ -327,6 +357,9 @@ impl Response {
             Response::Events(..) => ReqKind::Events,
             Response::Patched(..) => ReqKind::Patch,
             Response::Exported(..) => ReqKind::Export,
+            Response::Alerts(..) => ReqKind::Alerts,
+            Response::DeviceAlerts(..) => ReqKind::DeviceAlerts,
+            Response::AlertActed(..) => ReqKind::AlertAction,
         }
     }
 }
@@ -379,6 +412,7 @@ pub struct App {
     pub last_refresh: Option<DateTime<Utc>>,
     pub screen: Screen,
     pub detail: Option<DetailState>,
+    pub alerts: AlertsState,
     pub modal: Option<Modal>,
     pub status: Option<Status>,
     pub theme: Theme,
@@ -412,6 +446,7 @@ impl App {
             last_refresh: None,
             screen: Screen::Fleet,
             detail: None,
+            alerts: AlertsState::default(),
             modal: None,
             status: None,
             theme,
@@ -607,8 +642,10 @@ impl App {
 
     /// Marks `r` as pending and returns it, unless one of its kind is already in flight.
     pub fn request(&mut self, r: Request) -> Option<Request> {
-        if !matches!(r.kind(), ReqKind::Patch | ReqKind::SaveViews)
-            && self.pending.contains(&r.kind())
+        if !matches!(
+            r.kind(),
+            ReqKind::Patch | ReqKind::SaveViews | ReqKind::AlertAction
+        ) && self.pending.contains(&r.kind())
         {
             return None;
         }
@@ -616,9 +653,23 @@ impl App {
         Some(r)
     }
 
-    /// Opens the detail screen of `id` and returns the requests to load it.
+    /// The background refresh: the fleet and the alerts (each at most once in flight).
+    pub fn refresh_requests(&mut self) -> Vec<Request> {
+        let scope = self.alerts.scope;
+        [Request::Fleet, Request::Alerts(scope)]
+            .into_iter()
+            .filter_map(|r| self.request(r))
+            .collect()
+    }
+
+    /// Opens the detail screen of `id` and returns the requests to load it. Esc goes back to
+    /// the screen it was opened from.
     pub fn open_detail(&mut self, id: DeviceId) -> Vec<Request> {
         let window = self.detail.as_ref().map_or(Window::H24, |d| d.window);
+        let back = match self.screen {
+            Screen::Alerts => Screen::Alerts,
+            _ => Screen::Fleet,
+        };
         self.detail = Some(DetailState {
             id,
             detail: None,
@@ -627,13 +678,34 @@ impl App {
             events_offset: 0,
             window,
             error: None,
+            alerts: None,
+            back,
         });
         self.screen = Screen::Detail;
         // A previous device's answers may still be in flight; allow new ones.
         self.pending.remove(&ReqKind::Detail);
         self.pending.remove(&ReqKind::Metrics);
         self.pending.remove(&ReqKind::Events);
+        self.pending.remove(&ReqKind::DeviceAlerts);
         self.detail_requests()
+    }
+
+    /// Opens the alerts screen; asks for its alerts unless they are on their way.
+    pub fn open_alerts(&mut self) -> Vec<Request> {
+        self.screen = Screen::Alerts;
+        self.alerts.clamp(self.table_rows);
+        let scope = self.alerts.scope;
+        self.request(Request::Alerts(scope)).into_iter().collect()
+    }
+
+    /// Switches the alerts screen to the next scope and asks for it.
+    pub fn cycle_alert_scope(&mut self) -> Vec<Request> {
+        self.alerts.scope = self.alerts.scope.next();
+        self.alerts.selected = 0;
+        self.alerts.offset = 0;
+        let scope = self.alerts.scope;
+        // One in flight for the old scope is asked again when it lands (see `apply`).
+        self.request(Request::Alerts(scope)).into_iter().collect()
     }
 
     pub fn detail_requests(&mut self) -> Vec<Request> {
@@ -645,6 +717,7 @@ impl App {
             Request::Detail(id),
             Request::Metrics(id, w),
             Request::Events(id),
+            Request::DeviceAlerts(id),
         ]
         .into_iter()
         .filter_map(|r| self.request(r))
@@ -758,6 +831,66 @@ impl App {
                     });
                 }
             }
+            Response::Alerts(scope, r) => {
+                if self.alerts.reload || scope != self.alerts.scope {
+                    // Older than an ack or silence, or of the previous scope: ask again.
+                    self.alerts.reload = false;
+                    let scope = self.alerts.scope;
+                    follow.extend(self.request(Request::Alerts(scope)));
+                    return follow;
+                }
+                match r {
+                    Ok(items) => {
+                        self.alerts.shown_scope = scope;
+                        self.alerts.error = None;
+                        self.alerts.set_items(items, self.now, self.table_rows);
+                    }
+                    Err(e) => self.alerts.error = Some(e.short()),
+                }
+            }
+            Response::DeviceAlerts(id, r) => {
+                if let Some(d) = self.detail.as_mut().filter(|d| d.id == id) {
+                    match r {
+                        Ok(mut items) => {
+                            super::alerts::sort_alerts(&mut items, self.now);
+                            d.alerts = Some(items);
+                        }
+                        Err(e) => d.error = Some(e.short()),
+                    }
+                }
+            }
+            Response::AlertActed(action, r) => match r {
+                Ok(a) => {
+                    self.alerts.update(a, self.now, self.table_rows);
+                    self.status = Some(Status {
+                        text: format!("done: {}", action.description),
+                        error: false,
+                    });
+                    // Reload from the server; an answer already on its way predates the change.
+                    if self.pending.contains(&ReqKind::Alerts) {
+                        self.alerts.reload = true;
+                    } else {
+                        let scope = self.alerts.scope;
+                        follow.extend(self.request(Request::Alerts(scope)));
+                    }
+                    if self
+                        .detail
+                        .as_ref()
+                        .is_some_and(|d| d.id == action.device_id)
+                    {
+                        self.pending.remove(&ReqKind::DeviceAlerts);
+                        follow.extend(self.request(Request::DeviceAlerts(action.device_id)));
+                        self.pending.remove(&ReqKind::Events);
+                        follow.extend(self.request(Request::Events(action.device_id)));
+                    }
+                }
+                Err(e) => {
+                    self.status = Some(Status {
+                        text: format!("refused: {} — {}", action.description, e.short()),
+                        error: true,
+                    });
+                }
+            },
             Response::Exported(path, r) => {
                 self.status = Some(match r {
                     Ok(n) => Status {

@@ -3,8 +3,10 @@
 //! axes and value scales over the chosen window, and events with paging. Wide screens put the
 //! charts beside the facts; narrow ones stack them and cut at the bottom.
 
+use super::alerts::severity_span;
 use super::widgets::{bold, fg, health_marker};
 use crate::format::{bytes, pct, rate, relative_time, temp, truncate};
+use crate::tui::alerts::{acked, silenced};
 use crate::tui::state::{App, DetailState, Window};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -169,6 +171,28 @@ pub fn facts(ds: &DetailState, d: &DeviceDetail, app: &App, width: u16) -> Vec<L
         ));
     }
     out.push(Line::from(h));
+    // Why it is alerting: one line per firing alert (rule:subject, since, summary), right
+    // under the health line so that narrow screens keep them.
+    for a in ds.alerts.iter().flatten() {
+        let mut state = String::new();
+        if acked(a) {
+            state.push_str(" acked");
+        }
+        if silenced(a, app.now) {
+            state.push_str(" silenced");
+        }
+        let text = format!(
+            " {} {}{state}  {}",
+            a.key,
+            relative_time(Some(a.since), app.now),
+            a.summary
+        );
+        out.push(Line::from(vec![
+            Span::styled("Alert ", bold()),
+            severity_span(a.severity, t),
+            Span::raw(cut(&text, w.saturating_sub(10))),
+        ]));
+    }
     let mut l = field("State", s.lifecycle_state.as_str().to_string());
     l.extend(field("User", s.assignee.clone().unwrap_or("-".into())));
     l.extend(field("Tag", s.asset_tag.clone().unwrap_or("-".into())));

@@ -2,6 +2,7 @@
 
 use super::widgets::{block, bold, fg, popup};
 use crate::format::truncate;
+use crate::tui::alerts::alert_name;
 use crate::tui::keys::HELP;
 use crate::tui::state::{App, Bulk, Modal, Screen};
 use ratatui::Frame;
@@ -43,23 +44,16 @@ pub fn render_modal(f: &mut Frame, area: Rect, app: &App) {
         }
         Modal::Input {
             kind, name, value, ..
-        } => {
-            let r = popup(area, 60, 5);
-            let lines = vec![
-                Line::from(vec![Span::styled(format!("{}:", kind.title()), bold())]),
-                Line::from(vec![
-                    Span::raw("> "),
-                    Span::raw(value.clone()),
-                    Span::styled("_", Style::new().add_modifier(Modifier::SLOW_BLINK)),
-                ]),
-                Line::styled(
-                    "Enter continue · Esc cancel · Ctrl-U clear",
-                    fg(t, Color::DarkGray),
-                ),
-            ];
-            f.render_widget(Clear, r);
-            f.render_widget(Paragraph::new(lines).block(block(t, name)), r);
-        }
+        } => input(f, area, app, name, kind.title(), value),
+        Modal::SilenceFor { alert, value } => input(
+            f,
+            area,
+            app,
+            &truncate(&alert_name(alert), 56, t.ascii),
+            "Silence for (e.g. 4h, 1d, 1h 30m; at most 90d)",
+            value,
+        ),
+        Modal::ConfirmAlert(action) => confirm(f, area, app, &action.description),
         Modal::PickState {
             name,
             from,
@@ -136,36 +130,64 @@ pub fn render_modal(f: &mut Frame, area: Rect, app: &App) {
             f.render_widget(Clear, r);
             f.render_widget(Paragraph::new(lines).block(block(t, "Confirm")), r);
         }
-        Modal::Confirm(action) => {
-            let lines = vec![
-                Line::from(Span::styled(
-                    format!("{}?", capitalize(&action.description)),
-                    bold(),
-                )),
-                Line::raw(""),
-                Line::from(vec![
-                    Span::styled("y", bold()),
-                    Span::raw(" / Enter: yes    "),
-                    Span::styled("n", bold()),
-                    Span::raw(" / Esc: no"),
-                ]),
-            ];
-            let r = popup(area, 64, 5);
-            f.render_widget(Clear, r);
-            f.render_widget(
-                Paragraph::new(lines)
-                    .block(block(t, "Confirm"))
-                    .wrap(Wrap { trim: true }),
-                r,
-            );
-        }
+        Modal::Confirm(action) => confirm(f, area, app, &action.description),
     }
+}
+
+/// A one-line text input titled `name`, asking `title`.
+fn input(f: &mut Frame, area: Rect, app: &App, name: &str, title: &str, value: &str) {
+    let t = app.theme;
+    let r = popup(area, 60, 5);
+    let lines = vec![
+        Line::from(vec![Span::styled(format!("{title}:"), bold())]),
+        Line::from(vec![
+            Span::raw("> "),
+            Span::raw(value.to_string()),
+            Span::styled("_", Style::new().add_modifier(Modifier::SLOW_BLINK)),
+        ]),
+        Line::styled(
+            "Enter continue · Esc cancel · Ctrl-U clear",
+            fg(t, Color::DarkGray),
+        ),
+    ];
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(block(t, name)), r);
+}
+
+/// "Description?" with the yes / no keys; as tall as the wrapped description needs.
+fn confirm(f: &mut Frame, area: Rect, app: &App, description: &str) {
+    let t = app.theme;
+    let text = format!("{}?", capitalize(description));
+    let w = 64u16.min(area.width);
+    let inner = w.saturating_sub(2).max(1) as usize;
+    let text_lines = text.chars().count().div_ceil(inner).max(1) as u16;
+    // Wrapping at words may need a line more than the characters do.
+    let text_lines = if text_lines > 1 { text_lines + 1 } else { 1 };
+    let lines = vec![
+        Line::from(Span::styled(text, bold())),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("y", bold()),
+            Span::raw(" / Enter: yes    "),
+            Span::styled("n", bold()),
+            Span::raw(" / Esc: no"),
+        ]),
+    ];
+    let r = popup(area, w, text_lines + 4);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block(t, "Confirm"))
+            .wrap(Wrap { trim: true }),
+        r,
+    );
 }
 
 fn screen_name(app: &App) -> &'static str {
     match app.screen {
         Screen::Fleet => "fleet",
         Screen::Detail => "device",
+        Screen::Alerts => "alerts",
     }
 }
 
@@ -194,6 +216,13 @@ pub fn help_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     if app.screen == Screen::Fleet {
         lines.push(Line::raw(truncate(
             " Markers: CRIT, WARN, OFF (silent > 1 day), zzz (asleep < 1 day), ok, ? unknown",
+            width.min(96) as usize - 2,
+            t.ascii,
+        )));
+    }
+    if app.screen == Screen::Alerts {
+        lines.push(Line::raw(truncate(
+            " Severity: CRIT, WARN, INFO. State: firing, pending, acked, silenced, resolved; late, flap",
             width.min(96) as usize - 2,
             t.ascii,
         )));

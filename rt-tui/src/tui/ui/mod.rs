@@ -1,5 +1,6 @@
 //! Pure render functions: state in, frame out. Snapshot-tested on ratatui's TestBackend.
 
+pub mod alerts;
 pub mod detail;
 pub mod fleet;
 pub mod help;
@@ -29,6 +30,7 @@ pub fn render(f: &mut Frame, app: &App) {
     match app.screen {
         Screen::Fleet => fleet::render(f, body, app),
         Screen::Detail => detail::render(f, body, app),
+        Screen::Alerts => alerts::render(f, body, app),
     }
     widgets::status(f, status, app);
     if app.command.is_some() {
@@ -40,7 +42,8 @@ pub fn render(f: &mut Frame, app: &App) {
 }
 
 /// Table rows available on the fleet screen for a terminal of `height` lines (used by the
-/// run loop so that paging and scrolling match what render shows).
+/// run loop so that paging and scrolling match what render shows). The alerts screen has the
+/// same layout (a first line, the table, a line under it), so the same number.
 pub fn fleet_table_rows(app: &App, height: u16) -> usize {
     let fixed = 1 // header
         + u16::from(widgets::banner_line(app).is_some())

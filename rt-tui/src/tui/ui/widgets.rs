@@ -73,7 +73,23 @@ pub fn block(theme: Theme, title: &str) -> Block<'static> {
     }
 }
 
-/// One-line header: title, fleet summary counts, last refresh, connection state.
+/// The header's alert count: `ALERTS 2` (bold, red) while any fires, `0 alerts` otherwise;
+/// nothing until the alerts are loaded.
+pub fn alert_count(app: &App) -> Option<Span<'static>> {
+    let n = app.alerts.firing()?;
+    Some(if n > 0 {
+        Span::styled(
+            format!("  ALERTS {n}"),
+            fg(app.theme, Color::Red).add_modifier(Modifier::BOLD),
+        )
+    } else {
+        Span::raw("  0 alerts")
+    })
+}
+
+/// One-line header: title, firing alerts, fleet summary counts, last refresh, connection
+/// state. What does not fit the width is left out (the asleep count first), so that the
+/// header never wraps or cuts the connection state at 80 columns.
 pub fn header(f: &mut Frame, area: Rect, app: &App) {
     let t = app.theme;
     let mut spans = vec![Span::styled("ResourceTracker", bold())];
@@ -91,12 +107,18 @@ pub fn header(f: &mut Frame, area: Rect, app: &App) {
                     .map(|x| x.name.clone())
             })
             .unwrap_or_default();
+        let name = crate::format::truncate(&name, 30, t.ascii);
         spans.push(Span::raw(format!(" > {name} (id {})", d.id)));
     }
+    if app.screen == Screen::Alerts {
+        spans.push(Span::raw(" > alerts"));
+    }
+    spans.extend(alert_count(app));
     if app.screen == Screen::Detail && area.width < 120 {
         // The device name matters more than fleet counts on a narrow detail screen.
         return header_right(f, area, app, Line::from(spans));
     }
+    let room = (area.width as usize).saturating_sub(conn_span(app, area.width).width() + 1);
     let c = app.counts();
     spans.push(Span::raw(format!("  {} dev  ", c.total)));
     spans.push(Span::styled(
@@ -107,24 +129,29 @@ pub fn header(f: &mut Frame, area: Rect, app: &App) {
         format!("{} warn ", c.warning),
         fg(t, Color::Yellow),
     ));
-    let off = if c.asleep > 0 && area.width >= 60 {
-        format!("{} off ({} asleep) ", c.offline, c.asleep)
+    let off_short = format!("{} off ", c.offline);
+    let off_long = format!("{} off ({} asleep) ", c.offline, c.asleep);
+    let ok = format!("{} ok", c.ok);
+    let used: usize = spans.iter().map(Span::width).sum();
+    let off = if c.asleep > 0 && used + off_long.chars().count() + ok.len() <= room {
+        off_long
     } else {
-        format!("{} off ", c.offline)
+        off_short
     };
     spans.push(Span::raw(off));
-    spans.push(Span::styled(format!("{} ok", c.ok), fg(t, Color::Green)));
+    spans.push(Span::styled(ok, fg(t, Color::Green)));
     header_right(f, area, app, Line::from(spans));
 }
 
-fn header_right(f: &mut Frame, area: Rect, app: &App, left: Line<'static>) {
+/// The header's right end: last refresh or connection state.
+fn conn_span(app: &App, width: u16) -> Span<'static> {
     let t = app.theme;
-    let conn = match &app.conn {
+    match &app.conn {
         ConnState::Connecting => Span::styled("connecting…", fg(t, Color::Yellow)),
         ConnState::Connected => Span::styled(
             format!(
                 "{}{}",
-                if area.width >= 100 { "updated " } else { "" },
+                if width >= 100 { "updated " } else { "" },
                 app.last_refresh
                     .map(|r| r.format("%H:%M:%S").to_string())
                     .unwrap_or_default()
@@ -139,7 +166,11 @@ fn header_right(f: &mut Frame, area: Rect, app: &App, left: Line<'static>) {
             "NOT AUTHORIZED",
             fg(t, Color::Red).add_modifier(Modifier::BOLD),
         ),
-    };
+    }
+}
+
+fn header_right(f: &mut Frame, area: Rect, app: &App, left: Line<'static>) {
+    let conn = conn_span(app, area.width);
     let right_w = conn.width() as u16 + 1;
     let [l, r] = Layout::horizontal([Constraint::Min(1), Constraint::Length(right_w)]).areas(area);
     f.render_widget(
@@ -224,6 +255,15 @@ pub fn footer(f: &mut Frame, area: Rect, app: &App) {
                 ("?", "help"),
                 ("q", "quit"),
             ],
+            Screen::Alerts => &[
+                ("f", "open/firing/all"),
+                ("Enter", "device"),
+                ("a", "ack"),
+                ("s", "silence"),
+                ("Esc", "fleet"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
             Screen::Detail => &[
                 ("Esc", "back"),
                 ("w", "window"),
@@ -274,7 +314,7 @@ pub fn command_bar(f: &mut Frame, area: Rect, app: &App) {
         ));
     } else if cl.text.is_empty() {
         spans.push(Span::styled(
-            "   open NAME, sort KEY, view NAME, save NAME, assign USER, export, help … (Tab)",
+            "   open NAME, alerts, sort KEY, view NAME, save NAME, assign USER, export, help … (Tab)",
             fg(app.theme, Color::DarkGray),
         ));
     }
