@@ -41,21 +41,28 @@ impl AlertScope {
         }
     }
 
-    /// The `state` filters of `GET /alerts` for this scope: each list is one query.
-    pub fn queries(self) -> Vec<(Vec<(&'static str, String)>, Option<u64>)> {
-        let open = vec![("state", "pending,firing".to_string())];
+    /// The `GET /alerts` queries of this scope, answered one after the other.
+    pub fn queries(self) -> Vec<AlertQuery> {
+        let q = |state: &str, limit| AlertQuery {
+            filters: vec![("state", state.to_string())],
+            limit,
+        };
         match self {
-            AlertScope::Open => vec![(open, None)],
-            AlertScope::Firing => vec![(vec![("state", "firing".to_string())], None)],
+            AlertScope::Open => vec![q("pending,firing", None)],
+            AlertScope::Firing => vec![q("firing", None)],
             AlertScope::All => vec![
-                (open, None),
-                (
-                    vec![("state", "resolved".to_string())],
-                    Some(RESOLVED_LIMIT),
-                ),
+                q("pending,firing", None),
+                q("resolved", Some(RESOLVED_LIMIT)),
             ],
         }
     }
+}
+
+/// One `GET /alerts` query: its filters, and the newest `limit` rows (`None`: every page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertQuery {
+    pub filters: Vec<(&'static str, String)>,
+    pub limit: Option<u64>,
 }
 
 /// What the alerts screen holds between fetches.
@@ -360,7 +367,7 @@ mod tests {
         assert_eq!(AlertScope::Open.next().next().next(), AlertScope::Open);
         let q = AlertScope::All.queries();
         assert_eq!(q.len(), 2);
-        assert_eq!(q[1].1, Some(RESOLVED_LIMIT));
-        assert_eq!(AlertScope::Firing.queries()[0].0[0].1, "firing");
+        assert_eq!(q[1].limit, Some(RESOLVED_LIMIT));
+        assert_eq!(AlertScope::Firing.queries()[0].filters[0].1, "firing");
     }
 }

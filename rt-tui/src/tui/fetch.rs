@@ -104,10 +104,10 @@ impl Fetcher {
 /// The alerts of `scope`: every open one, and for `all` the newest resolved ones too.
 async fn scope_alerts(c: &Client, scope: AlertScope) -> Result<Vec<AlertInfo>, ClientError> {
     let mut out = Vec::new();
-    for (filters, limit) in scope.queries() {
-        match limit {
-            None => out.extend(c.all_alerts(&filters).await?),
-            Some(n) => out.extend(c.alerts_page(&filters, 0, n).await?.items),
+    for q in scope.queries() {
+        match q.limit {
+            None => out.extend(c.all_alerts(&q.filters).await?),
+            Some(n) => out.extend(c.alerts_page(&q.filters, 0, n).await?.items),
         }
     }
     Ok(out)
