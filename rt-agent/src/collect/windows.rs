@@ -188,6 +188,25 @@ mod tests {
         assert_eq!(t[0].label, "TZ00");
     }
 
+    /// Real firmware often leaves Win32_Battery's capacities empty (the capture in the fixture's
+    /// README): the battery is present with its charge, its health is unknown (not 0 %), and
+    /// nothing else is invented.
+    #[test]
+    fn real_capture_with_empty_capacities_has_unknown_health() {
+        let j = fixture("hp-firefly16-battery-only.json");
+        let b = parse_battery(&j).unwrap();
+        assert!(b.present);
+        assert_eq!(b.charge_pct, Some(44.0));
+        assert_eq!(b.health_pct, None);
+        assert_eq!(b.cycle_count, None);
+        assert_eq!(b.state, BatteryState::Discharging);
+        let id = parse_identity(&j);
+        assert_eq!(id.vendor, None);
+        assert_eq!(id.serial_number, None);
+        assert_eq!(id.machine_id, None);
+        assert!(parse_thermal(&j).is_empty());
+    }
+
     #[test]
     fn desktop_without_battery_single_objects() {
         let j = fixture("desktop.json");
