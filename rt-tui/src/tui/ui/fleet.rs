@@ -9,9 +9,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Cell, Paragraph, Row, Scrollbar, ScrollbarOrientation, ScrollbarState, Table,
-};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 /// Column widths of the fleet table for one terminal width and the rows on screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,18 +312,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         .column_spacing(1);
     f.render_widget(table, table_area);
     if scrolling {
-        let [_, bar_area] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(bar_col);
-        let mut state = ScrollbarState::new(app.order.len().saturating_sub(rows_fit))
-            .position(offset)
-            .viewport_content_length(rows_fit);
-        let mut bar = Scrollbar::new(ScrollbarOrientation::VerticalRight)
-            .begin_symbol(None)
-            .end_symbol(None);
-        if ascii {
-            bar = bar.track_symbol(Some("|")).thumb_symbol("#");
-        }
-        f.render_stateful_widget(bar, bar_area, &mut state);
+        super::widgets::scrollbar(f, bar_col, app.order.len(), rows_fit, offset, ascii);
     }
     if empty {
         let msg = if app.devices.is_empty() {

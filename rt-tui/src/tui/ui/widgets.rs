@@ -10,7 +10,9 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::border;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{
+    Block, Borders, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState,
+};
 use rt_core::api::{DeviceSummary, HealthLevel};
 
 pub const ASCII_BORDER: border::Set = border::Set {
@@ -330,4 +332,28 @@ pub fn popup(area: Rect, w: u16, h: u16) -> Rect {
         .flex(Flex::Center)
         .areas(v);
     r
+}
+
+/// The scroll position bar of a table: drawn in `bar_col` below the header row, for `total`
+/// rows of which `rows_fit` are on screen from `offset`.
+pub fn scrollbar(
+    f: &mut Frame,
+    bar_col: Rect,
+    total: usize,
+    rows_fit: usize,
+    offset: usize,
+    ascii: bool,
+) {
+    let [_, bar_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(bar_col);
+    let mut state = ScrollbarState::new(total.saturating_sub(rows_fit))
+        .position(offset)
+        .viewport_content_length(rows_fit);
+    let mut bar = Scrollbar::new(ScrollbarOrientation::VerticalRight)
+        .begin_symbol(None)
+        .end_symbol(None);
+    if ascii {
+        bar = bar.track_symbol(Some("|")).thumb_symbol("#");
+    }
+    f.render_stateful_widget(bar, bar_area, &mut state);
 }
