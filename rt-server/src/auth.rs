@@ -8,8 +8,8 @@
 
 use crate::store::users::{self, UserRow};
 use crate::store::{Store, StoreError};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -101,29 +101,119 @@ pub fn check_password_policy(password: &str) -> Result<(), PasswordError> {
     Ok(())
 }
 
+/// argon2 working memory (1 KiB blocks). [`Passwords`] keeps one per hashing slot and reuses
+/// it, so the ~19 MiB a computation needs is allocated once per slot instead of once per
+/// attempt: freed blocks of that size stay in the allocator's per-thread arenas, which is how
+/// 64 parallel logins used to take hundreds of MiB.
+pub type Memory = Vec<argon2::Block>;
+
+/// A stored hash asking for more argon2 memory than this (KiB) is treated as malformed.
+const MAX_M_COST_KIB: u32 = 256 * 1024;
+
+/// Run argon2 into `out`, growing `memory` to the blocks `params` need (never shrinking it).
+fn argon2_into(
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    memory: &mut Memory,
+) -> Result<(), argon2::Error> {
+    let need = params.block_count();
+    if memory.len() < need {
+        memory.resize(need, argon2::Block::new());
+    }
+    Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password,
+        salt,
+        out,
+        &mut memory[..need],
+    )
+}
+
 /// argon2id hash (PHC string) of `password`, after the policy check.
 pub fn hash_password(password: &str) -> Result<String, PasswordError> {
+    hash_password_with(password, &mut Memory::new())
+}
+
+/// [`hash_password`] with caller-owned working memory.
+pub fn hash_password_with(password: &str, memory: &mut Memory) -> Result<String, PasswordError> {
     check_password_policy(password)?;
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|_| PasswordError::Hash)?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|_| PasswordError::Hash)
+    let salt_string = SaltString::encode_b64(&salt).map_err(|_| PasswordError::Hash)?;
+    let params = Params::default();
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2_into(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        params.clone(),
+        password.as_bytes(),
+        &salt,
+        &mut out,
+        memory,
+    )
+    .map_err(|_| PasswordError::Hash)?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|_| PasswordError::Hash)?,
+        salt: Some(salt_string.as_salt()),
+        hash: Some(Output::new(&out).map_err(|_| PasswordError::Hash)?),
+    };
+    Ok(hash.to_string())
 }
 
 /// Whether `password` matches the stored PHC hash. A malformed hash never matches.
 pub fn verify_password(password: &str, phc: &str) -> bool {
+    verify_password_with(password, phc, &mut Memory::new())
+}
+
+/// [`verify_password`] with caller-owned working memory; the comparison is constant-time.
+pub fn verify_password_with(password: &str, phc: &str, memory: &mut Memory) -> bool {
     if password.len() > PASSWORD_MAX_LEN {
         return false;
     }
-    match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(expected), Some(salt)) = (parsed.hash, parsed.salt) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    if params.m_cost() > MAX_M_COST_KIB {
+        return false;
     }
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    if argon2_into(
+        algorithm,
+        version,
+        params,
+        password.as_bytes(),
+        salt,
+        &mut out,
+        memory,
+    )
+    .is_err()
+    {
+        return false;
+    }
+    Output::new(&out).is_ok_and(|o| o == expected)
 }
 
 /// A PHC hash with the default argon2id parameters of [`hash_password`] whose password is
@@ -156,11 +246,23 @@ pub enum CheckError {
 /// The one password path: per-address and per-name throttling reserved before any work, and
 /// argon2 (verification and hashing) bounded by a small semaphore. Login and enrollment with
 /// user credentials both call [`Passwords::check`].
-#[derive(Debug)]
 pub struct Passwords {
     throttle: LoginThrottle,
     hashing: Arc<Semaphore>,
+    /// One working memory per hashing slot, taken with the slot's permit and given back.
+    memory: Arc<Mutex<Vec<Memory>>>,
     verifications: AtomicU64,
+}
+
+impl std::fmt::Debug for Passwords {
+    // Not derived: the working memories are megabytes of blocks.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Passwords")
+            .field("throttle", &self.throttle)
+            .field("hashing_slots_free", &self.hashing.available_permits())
+            .field("verifications", &self.verifications)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Passwords {
@@ -174,6 +276,7 @@ impl Passwords {
         Passwords {
             throttle,
             hashing: Arc::new(Semaphore::new(hashing_slots.max(1))),
+            memory: Arc::new(Mutex::new(Vec::new())),
             verifications: AtomicU64::new(0),
         }
     }
@@ -211,15 +314,15 @@ impl Passwords {
     ) -> Result<UserRow, CheckError> {
         let name = username.to_string();
         let user = store.run(move |c| users::find_by_name(c, &name)).await?;
-        let permit = self.hashing_slot().await?;
+        let slot = self.hashing_slot().await?;
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let password = password.to_string();
         let (user, matched) = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+            let mut slot = slot;
             let phc = user
                 .as_ref()
                 .map_or(DUMMY_HASH, |u| u.password_hash.as_str());
-            let matched = verify_password(&password, phc);
+            let matched = verify_password_with(&password, phc, &mut slot.memory);
             (user, matched)
         })
         .await
@@ -233,19 +336,30 @@ impl Passwords {
     /// argon2id hash of a new password (policy checked), inside a hashing slot.
     pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
         check_password_policy(password)?;
-        let permit = self.hashing_slot().await.map_err(|_| PasswordError::Busy)?;
+        let slot = self.hashing_slot().await.map_err(|_| PasswordError::Busy)?;
         let password = password.to_string();
         tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            hash_password(&password)
+            let mut slot = slot;
+            hash_password_with(&password, &mut slot.memory)
         })
         .await
         .map_err(|_| PasswordError::Hash)?
     }
 
-    async fn hashing_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, CheckError> {
+    async fn hashing_slot(&self) -> Result<HashingSlot, CheckError> {
         match tokio::time::timeout(HASHING_WAIT, self.hashing.clone().acquire_owned()).await {
-            Ok(Ok(p)) => Ok(p),
+            Ok(Ok(permit)) => {
+                let memory = self
+                    .memory
+                    .lock()
+                    .map(|mut pool| pool.pop().unwrap_or_default())
+                    .unwrap_or_default();
+                Ok(HashingSlot {
+                    memory,
+                    pool: self.memory.clone(),
+                    _permit: permit,
+                })
+            }
             _ => Err(CheckError::Busy),
         }
     }
@@ -253,6 +367,22 @@ impl Passwords {
     /// argon2 verifications done so far (one per check that passed the throttle).
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
+    }
+}
+
+/// A hashing permit and the working memory that goes with it; the memory goes back to the pool
+/// (before the permit is released) when the slot is dropped.
+struct HashingSlot {
+    memory: Memory,
+    pool: Arc<Mutex<Vec<Memory>>>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for HashingSlot {
+    fn drop(&mut self) {
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.push(std::mem::take(&mut self.memory));
+        }
     }
 }
 

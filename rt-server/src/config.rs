@@ -78,7 +78,7 @@ impl Default for Limits {
             max_body_bytes: 4 * 1024 * 1024,
             max_decompressed_bytes: 8 * 1024 * 1024,
             max_sample_bytes: 128 * 1024,
-            max_inflight_body_bytes: 64 * 1024 * 1024,
+            max_inflight_body_bytes: 32 * 1024 * 1024,
             max_json_bytes: 256 * 1024,
             max_samples_per_batch: rt_core::validate::limits::MAX_SAMPLES_PER_BATCH,
             max_connections: 1024,

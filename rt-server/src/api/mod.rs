@@ -210,23 +210,103 @@ where
     S: Stream<Item = Result<B, warp::Error>> + Send,
     B: Buf,
 {
-    read_body_reserving(body, limit, |_| Ok(())).await
+    Ok(read_body_reserving(body, limit, |_| Ok(()))
+        .await?
+        .into_contiguous())
+}
+
+/// A request body as the connection delivered it: its chunks, kept without copying (a body
+/// gathered into one growing buffer costs up to twice its size while the buffer grows).
+#[derive(Debug, Default)]
+pub struct BodyChunks {
+    chunks: Vec<Bytes>,
+    len: usize,
+}
+
+impl BodyChunks {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(crate) fn push(&mut self, chunk: Bytes) {
+        if !chunk.is_empty() {
+            self.len += chunk.len();
+            self.chunks.push(chunk);
+        }
+    }
+
+    /// The body as one buffer: the chunk itself when there is one, else one exact-size copy.
+    pub fn into_contiguous(mut self) -> Bytes {
+        if self.chunks.len() <= 1 {
+            return self.chunks.pop().unwrap_or_default();
+        }
+        let mut all = BytesMut::with_capacity(self.len);
+        for c in &self.chunks {
+            all.extend_from_slice(c);
+        }
+        all.freeze()
+    }
+
+    /// Read the body from the start, chunk after chunk.
+    pub fn reader(&self) -> ChunksReader<'_> {
+        ChunksReader {
+            rest: &self.chunks,
+            offset: 0,
+        }
+    }
+}
+
+impl From<Vec<u8>> for BodyChunks {
+    fn from(bytes: Vec<u8>) -> Self {
+        let mut b = BodyChunks::default();
+        b.push(Bytes::from(bytes));
+        b
+    }
+}
+
+/// [`std::io::Read`] over the chunks of a [`BodyChunks`].
+#[derive(Debug)]
+pub struct ChunksReader<'a> {
+    rest: &'a [Bytes],
+    offset: usize,
+}
+
+impl std::io::Read for ChunksReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while let Some((first, tail)) = self.rest.split_first() {
+            let left = &first[self.offset.min(first.len())..];
+            if left.is_empty() {
+                self.rest = tail;
+                self.offset = 0;
+                continue;
+            }
+            let n = left.len().min(buf.len());
+            buf[..n].copy_from_slice(&left[..n]);
+            self.offset += n;
+            return Ok(n);
+        }
+        Ok(0)
+    }
 }
 
 /// [`read_body`] that first calls `reserve(total)` for the bytes it is about to hold, so a
-/// caller can account them against a budget (telemetry).
+/// caller can account them against a budget (telemetry), and keeps the chunks as received.
 pub async fn read_body_reserving<S, B>(
     body: S,
     limit: BodyLimit,
     mut reserve: impl FnMut(usize) -> Result<(), ApiError> + Send,
-) -> Result<Bytes, ApiError>
+) -> Result<BodyChunks, ApiError>
 where
     S: Stream<Item = Result<B, warp::Error>> + Send,
     B: Buf,
 {
     let max = limit.max_bytes;
     let read = async move {
-        let mut buf = BytesMut::new();
+        let mut buf = BodyChunks::default();
         let mut body = std::pin::pin!(body);
         while let Some(chunk) = body.next().await {
             let mut chunk =
@@ -238,14 +318,10 @@ where
                 )));
             }
             reserve(total)?;
-            while chunk.has_remaining() {
-                let part = chunk.chunk();
-                let n = part.len();
-                buf.extend_from_slice(part);
-                chunk.advance(n);
-            }
+            let n = chunk.remaining();
+            buf.push(chunk.copy_to_bytes(n));
         }
-        Ok(buf.freeze())
+        Ok(buf)
     };
     match tokio::time::timeout(limit.timeout, read).await {
         Ok(r) => r,

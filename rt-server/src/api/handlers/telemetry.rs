@@ -7,9 +7,9 @@
 //! time, and at most [`crate::api::gates::DECODE_SLOTS`] batches decode at once.
 
 use crate::api::error::ApiError;
-use crate::api::{BodyLimit, DeviceCaller, State, json, read_body_reserving};
+use crate::api::{BodyChunks, BodyLimit, DeviceCaller, State, json, read_body_reserving};
 use crate::store::samples::PreparedSample;
-use bytes::{Buf, Bytes};
+use bytes::Buf;
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use rt_core::Sample;
@@ -237,7 +237,7 @@ fn accept_one(
 }
 
 /// Decode one telemetry body (gzip or plain JSON) as a stream, within `caps`.
-fn decode(body: &[u8], gzip: bool, caps: Caps) -> Result<Decoded, ApiError> {
+fn decode(body: &BodyChunks, gzip: bool, caps: Caps) -> Result<Decoded, ApiError> {
     if body.is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -247,9 +247,9 @@ fn decode(body: &[u8], gzip: bool, caps: Caps) -> Result<Decoded, ApiError> {
     }
     let pos = Position::default();
     let source: Box<dyn Read + '_> = if gzip {
-        Box::new(flate2::read::GzDecoder::new(body))
+        Box::new(flate2::read::GzDecoder::new(body.reader()))
     } else {
-        Box::new(body)
+        Box::new(body.reader())
     };
     let reader = std::io::BufReader::with_capacity(
         READ_BUFFER,
@@ -351,7 +351,7 @@ where
     };
     let limits = state.config.limits;
     let mut reservation = state.gates.body_reservation().await?;
-    let body: Bytes = read_body_reserving(
+    let body = read_body_reserving(
         body,
         BodyLimit {
             max_bytes: limits.max_body_bytes,
@@ -430,6 +430,30 @@ mod tests {
         }
     }
 
+    /// The body in uneven chunks (1, 7, 4096 bytes and the rest), as a connection may deliver it.
+    fn chunks(bytes: &[u8]) -> BodyChunks {
+        let mut b = BodyChunks::default();
+        let mut rest = bytes;
+        for n in [1usize, 0, 7, 4096] {
+            let (first, tail) = rest.split_at(n.min(rest.len()));
+            b.push(bytes::Bytes::copy_from_slice(first));
+            rest = tail;
+        }
+        b.push(bytes::Bytes::copy_from_slice(rest));
+        assert_eq!(b.len(), bytes.len());
+        b
+    }
+
+    #[test]
+    fn chunks_read_back_as_the_whole_body() {
+        let body: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        let mut back = Vec::new();
+        chunks(&body).reader().read_to_end(&mut back).unwrap();
+        assert_eq!(back, body);
+        assert_eq!(chunks(&body).into_contiguous(), body);
+        assert!(chunks(b"").is_empty());
+    }
+
     fn gzip(bytes: &[u8]) -> Vec<u8> {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         enc.write_all(bytes).unwrap();
@@ -442,7 +466,7 @@ mod tests {
         body.extend_from_slice(br#"{"agent_version":"1","samples":[]}"#);
         let small = gzip(&body);
         assert!(small.len() < 64 * 1024);
-        let err = decode(&small, true, caps()).unwrap_err();
+        let err = decode(&chunks(&small), true, caps()).unwrap_err();
         assert_eq!(err.status, StatusCode::PAYLOAD_TOO_LARGE);
         assert!(
             err.body.error.message.contains("decompressed"),
@@ -458,7 +482,7 @@ mod tests {
             body.extend_from_slice(b"0,");
         }
         body.extend_from_slice(b"0]}]}");
-        let err = decode(&body, false, caps()).unwrap_err();
+        let err = decode(&chunks(&body), false, caps()).unwrap_err();
         assert_eq!(err.status, StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(err.body.error.field.as_deref(), Some("samples"));
     }
@@ -472,15 +496,15 @@ mod tests {
             max_samples: 2,
             ..caps()
         };
-        let err = decode(body.as_bytes(), false, c).unwrap_err();
+        let err = decode(&chunks(body.as_bytes()), false, c).unwrap_err();
         assert_eq!(err.status, StatusCode::PAYLOAD_TOO_LARGE);
         let body = r#"{"agent_version":"1","samples":[{"cpu":1}]}"#;
-        let err = decode(body.as_bytes(), false, caps()).unwrap_err();
+        let err = decode(&chunks(body.as_bytes()), false, caps()).unwrap_err();
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
         assert_eq!(err.body.error.field.as_deref(), Some("samples[0].seq"));
-        let err = decode(br#"{"agent_version":"1"}"#, false, caps()).unwrap_err();
+        let err = decode(&chunks(br#"{"agent_version":"1"}"#), false, caps()).unwrap_err();
         assert_eq!(err.status, StatusCode::BAD_REQUEST);
-        let err = decode(br#"{"samples":[]}"#, false, caps()).unwrap_err();
+        let err = decode(&chunks(br#"{"samples":[]}"#), false, caps()).unwrap_err();
         assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 
@@ -490,7 +514,7 @@ mod tests {
         let samples: Vec<_> = (1..=3).map(|i| Sample::example(i, now)).collect();
         let body =
             serde_json::json!({"samples": samples, "extra": {"a": [1]}, "agent_version": "1"});
-        let d = decode(&gzip(body.to_string().as_bytes()), true, caps()).unwrap();
+        let d = decode(&chunks(&gzip(body.to_string().as_bytes())), true, caps()).unwrap();
         assert_eq!(d.prepared.len(), 3);
         assert!(d.rejected.is_empty());
     }
@@ -503,7 +527,7 @@ mod tests {
             "agent_version": "0.1.0",
             "samples": [good, {"seq": 2, "cpu": "hot"}],
         });
-        let d = decode(body.to_string().as_bytes(), false, caps()).unwrap();
+        let d = decode(&chunks(body.to_string().as_bytes()), false, caps()).unwrap();
         assert_eq!(d.prepared.len(), 1);
         assert_eq!(d.rejected.len(), 1);
         assert_eq!(d.rejected[0].seq, 2);
