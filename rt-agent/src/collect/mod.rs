@@ -324,10 +324,10 @@ impl Collector {
             let key = (name.clone(), d.total_space());
             match seen.get(&key) {
                 Some(&i) if out[i].0.mount_point.len() <= mp.len() => continue,
-                Some(&i) => out[i] = (stat, smart::parent_block_device(&name)),
+                Some(&i) => out[i] = (stat, smart_key(&name, &mp)),
                 None => {
                     seen.insert(key, out.len());
-                    out.push((stat, smart::parent_block_device(&name)));
+                    out.push((stat, smart_key(&name, &mp)));
                 }
             }
         }
@@ -400,10 +400,21 @@ impl Collector {
         {
             return m.clone();
         }
-        let m = smart::collect_all(Duration::from_secs(10));
+        #[allow(unused_mut)]
+        let mut m = smart::collect_all(Duration::from_secs(10));
+        // Windows: the storage reliability counters, by drive letter, where smartctl is
+        // missing (smartctl's names do not match drive letters, so both can be present).
+        #[cfg(windows)]
+        m.extend(windows::storage_smart(Duration::from_secs(20)));
         self.smart_cache = Some((Instant::now(), m.clone()));
         m
     }
+}
+
+/// The key a disk's SMART is filed under: its parent block device (Linux, smartctl's names),
+/// else its drive letter (Windows' storage reliability counters).
+fn smart_key(name: &str, mount_point: &str) -> Option<String> {
+    smart::parent_block_device(name).or_else(|| windows::drive_key(mount_point))
 }
 
 fn is_loopback(name: &str) -> bool {
