@@ -168,7 +168,7 @@ fn summary_example() -> Value {
         "hostname": "lab-pc-07",
         "asset_tag": "IT-00042",
         "assignee": "jdoe",
-        "lifecycle_state": "in_use",
+        "lifecycle_state": "deployed",
         "health": {"level": "warning", "reasons": ["disk / 91% full"]},
         "last_seen": EXAMPLE_TIME,
         "last_contact": EXAMPLE_TIME,
@@ -190,7 +190,7 @@ fn device_detail_example() -> Value {
         "notes": "second monitor on loan",
         "forecasts": [{"mount_point": "/", "used_pct": 91.0, "days_until_full": 12.5, "full_at": "2026-12-12T00:00:00Z"}],
         "collection_interval_s": 300,
-        "allowed_transitions": ["in_repair", "in_stock", "retired"]
+        "allowed_transitions": ["in_repair", "in_stock", "lost", "retired"]
     });
     if let (Some(d), Some(extra)) = (d.as_object_mut(), extra.as_object()) {
         d.extend(extra.clone());
@@ -490,7 +490,7 @@ fn device_events() {}
         (status = 200, description = "The fleet", body = FleetSummary, example = json!({
             "total": 3, "online": 2, "offline": 1,
             "by_health": {"ok": 1, "warning": 1, "offline": 1},
-            "by_lifecycle": {"in_use": 3}, "generated_at": EXAMPLE_TIME})),
+            "by_lifecycle": {"deployed": 3}, "generated_at": EXAMPLE_TIME})),
         (status = "4XX", description = "Not signed in", body = ErrorBody),
     ))]
 fn fleet_summary() {}
