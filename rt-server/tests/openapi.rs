@@ -80,7 +80,13 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
         let rest = &stmt[start + "warp::path!(".len()..];
         let args = &rest[..rest.find(')').unwrap()];
         let mut path = String::new();
-        if stmt.split('=').nth(1).unwrap().trim_start().starts_with("api") {
+        if stmt
+            .split('=')
+            .nth(1)
+            .unwrap()
+            .trim_start()
+            .starts_with("api")
+        {
             path.push_str("/api/v1");
         }
         for seg in args.split('/') {
@@ -95,7 +101,10 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
             .into_iter()
             .filter(|m| stmt.contains(&format!("warp::{m}()")))
             .collect();
-        assert!(!methods.is_empty(), "no method filter for {path} in filters.rs");
+        assert!(
+            !methods.is_empty(),
+            "no method filter for {path} in filters.rs"
+        );
         for m in methods {
             routes.insert((m.to_uppercase(), path.clone()));
         }
@@ -122,9 +131,16 @@ async fn every_route_the_server_answers_is_documented() {
     let doc = documented(&fetch_document(&s).await);
     let source = routes_in_source();
     // The parser must see the whole table, not silently nothing.
-    assert!(source.len() >= 28, "only {} routes parsed: {source:?}", source.len());
+    assert!(
+        source.len() >= 28,
+        "only {} routes parsed: {source:?}",
+        source.len()
+    );
     let missing: Vec<_> = source.difference(&doc).collect();
-    assert!(missing.is_empty(), "routes not in the document: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "routes not in the document: {missing:?}"
+    );
     // The metrics route templates are the other list of routes (and /downloads/ is not a
     // `path!` route).
     let doc_paths: BTreeSet<&str> = doc.iter().map(|(_, p)| p.as_str()).collect();
@@ -149,13 +165,20 @@ async fn every_documented_operation_is_answered_by_the_server() {
             .replace("/export/{}", "/export/devices")
             .replace("{}", "1");
         let r = client
-            .request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{url}", s.url))
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{url}", s.url),
+            )
             .send()
             .await
             .unwrap();
         let status = r.status();
         let body = r.text().await.unwrap();
-        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {url}: {body}");
+        assert_ne!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {url}: {body}"
+        );
         assert!(
             !(status == StatusCode::NOT_FOUND && body.contains("no such endpoint")),
             "{method} {url} is documented but no route answers it"
@@ -181,7 +204,11 @@ fn examples(v: &Value, at: &str, out: &mut Vec<(String, Value, Value)>, keys: &m
                 }
                 if let Some(es) = o.get("examples").and_then(Value::as_object) {
                     for (name, e) in es {
-                        out.push((format!("{at}/examples/{name}"), e["value"].clone(), schema.clone()));
+                        out.push((
+                            format!("{at}/examples/{name}"),
+                            e["value"].clone(),
+                            schema.clone(),
+                        ));
                     }
                 }
             } else if let Some(es) = o.get("examples").and_then(Value::as_array) {
@@ -210,7 +237,11 @@ async fn every_example_validates_against_its_schema() {
     let doc = fetch_document(&s).await;
     let (mut found, mut keys) = (Vec::new(), 0);
     examples(&doc, "", &mut found, &mut keys);
-    assert_eq!(found.len(), keys, "an example the walk cannot pair with a schema");
+    assert_eq!(
+        found.len(),
+        keys,
+        "an example the walk cannot pair with a schema"
+    );
     assert!(found.len() >= 25, "only {} examples", found.len());
     for (at, example, schema) in &found {
         // `#/components/...` references resolve against the root of the schema document.
@@ -227,7 +258,8 @@ async fn every_example_validates_against_its_schema() {
         assert!(errors.is_empty(), "{at}: {errors:?}\n{example}");
     }
     // The schemas are strict enough to reject a wrong example.
-    let login = &doc["paths"]["/api/v1/auth/login"]["post"]["requestBody"]["content"]["application/json"];
+    let login =
+        &doc["paths"]["/api/v1/auth/login"]["post"]["requestBody"]["content"]["application/json"];
     let mut root = login["schema"].clone();
     root.as_object_mut()
         .unwrap()
@@ -291,10 +323,16 @@ async fn every_request_example_is_accepted_by_the_server() {
             }
             let url = path
                 .replace("/users/{id}", &format!("/users/{}", viewer.0))
-                .replace("/devices/{id}", &format!("/devices/{}", enrolled.device_id.0))
+                .replace(
+                    "/devices/{id}",
+                    &format!("/devices/{}", enrolled.device_id.0),
+                )
                 .replace("{id}", "1");
             let mut req = client
-                .request(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), format!("{}{url}", s.url))
+                .request(
+                    Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                    format!("{}{url}", s.url),
+                )
                 .json(&body);
             req = if path == "/api/v1/telemetry" {
                 req.bearer_auth(&device_token)
@@ -324,7 +362,10 @@ async fn every_request_example_is_accepted_by_the_server() {
             if path == "/api/v1/enroll" {
                 // Re-enrolled: the earlier device token is revoked.
                 let again: rt_core::api::EnrollResponse = serde_json::from_str(&answer).unwrap();
-                assert!(again.re_enrolled && again.device_id == enrolled.device_id, "{answer}");
+                assert!(
+                    again.re_enrolled && again.device_id == enrolled.device_id,
+                    "{answer}"
+                );
                 device_token = again.device_token;
             }
             if path == "/api/v1/telemetry" {
@@ -335,7 +376,10 @@ async fn every_request_example_is_accepted_by_the_server() {
             sent += 1;
         }
     }
-    assert_eq!(sent, bodies, "an operation with a request body has no JSON example");
+    assert_eq!(
+        sent, bodies,
+        "an operation with a request body has no JSON example"
+    );
     assert!(sent >= 11, "{sent}");
     s.stop().await;
 }

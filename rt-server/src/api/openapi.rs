@@ -145,7 +145,7 @@ fn inventory_example() -> Value {
 
 fn enroll_example() -> Value {
     json!({
-        "enrollment_token": "rt_enr_6f1c0d2e9a8b4c7d",
+        "enrollment_token": "rte_6f1c0d2e9a8b4c7d",
         "inventory": inventory_example(),
         "device_name": "Lab PC 7",
         "asset_tag": "IT-00042",
@@ -229,7 +229,7 @@ fn error_example() -> Value {
         example = json!({"username": "admin", "password": "correct horse battery staple"})))),
     responses(
         (status = 200, description = "Signed in", body = LoginResponse, example = json!({
-            "token": "rt_ses_3b8f1e2a", "expires_at": "2026-12-01T12:00:00Z",
+            "token": "rts_3b8f1e2a", "expires_at": "2026-12-01T12:00:00Z",
             "user": {"id": 1, "username": "admin", "role": "admin", "disabled": false}})),
         (status = 401, description = "Wrong user name or password", body = ErrorBody),
         (status = 429, description = "Too many failed logins from this address; see Retry-After", body = ErrorBody),
@@ -299,7 +299,7 @@ fn users_update() {}
         example = json!({"name": "nightly export", "expires_in_days": 90})))),
     responses(
         (status = 201, description = "Created; `token` is shown only now", body = ApiTokenCreated, example = json!({
-            "id": 4, "token": "rt_api_9d2c7a1b", "name": "nightly export", "expires_at": "2027-02-28T12:00:00Z"})),
+            "id": 4, "token": "rta_9d2c7a1b", "name": "nightly export", "expires_at": "2027-02-28T12:00:00Z"})),
         (status = "4XX", description = "Not signed in, or an invalid body", body = ErrorBody),
     ))]
 fn api_tokens_create() {}
@@ -333,7 +333,7 @@ fn api_tokens_revoke() {}
         example = json!({"expires_in_hours": 72, "max_uses": 25, "note": "lab 3 rollout"})))),
     responses(
         (status = 201, description = "Created; `token` is shown only now", body = EnrollmentTokenCreated, example = json!({
-            "id": 5, "token": "rt_enr_6f1c0d2e9a8b4c7d", "expires_at": "2026-12-03T12:00:00Z", "max_uses": 25, "allow_reenroll": false})),
+            "id": 5, "token": "rte_6f1c0d2e9a8b4c7d", "expires_at": "2026-12-03T12:00:00Z", "max_uses": 25, "allow_reenroll": false})),
         (status = "4XX", description = "Not an admin, or an invalid body", body = ErrorBody),
     ))]
 fn enrollment_tokens_create() {}
@@ -364,7 +364,7 @@ fn enrollment_tokens_revoke() {}
     request_body(content((EnrollRequest = "application/json", example = enroll_example))),
     responses(
         (status = 201, description = "A new device", body = EnrollResponse, example = json!({
-            "device_id": 7, "device_token": "rt_dev_51e0c9f3", "re_enrolled": false, "collection_interval_s": 300})),
+            "device_id": 7, "device_token": "rtd_51e0c9f3", "re_enrolled": false, "collection_interval_s": 300})),
         (status = 200, description = "Known hardware re-enrolled", body = EnrollResponse),
         (status = 401, description = "Invalid enrollment token or credentials", body = ErrorBody),
         (status = 403, description = "These credentials may not re-enroll known hardware", body = ErrorBody),
