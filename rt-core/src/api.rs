@@ -13,6 +13,7 @@ use std::fmt;
 // ---------------------------------------------------------------- auth and users
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -28,6 +29,7 @@ impl fmt::Debug for LoginRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     pub id: UserId,
     pub username: String,
@@ -39,6 +41,7 @@ pub struct UserInfo {
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     pub token: String,
     pub expires_at: DateTime<Utc>,
@@ -56,6 +59,7 @@ impl fmt::Debug for LoginResponse {
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateUserRequest {
     pub username: String,
     pub password: String,
@@ -73,6 +77,7 @@ impl fmt::Debug for CreateUserRequest {
 }
 
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateUserRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
@@ -94,6 +99,7 @@ impl fmt::Debug for UpdateUserRequest {
 
 /// POST /api/v1/api-tokens
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateApiTokenRequest {
     pub name: String,
     /// None = does not expire.
@@ -102,6 +108,7 @@ pub struct CreateApiTokenRequest {
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiTokenCreated {
     pub id: ApiTokenId,
     /// Shown once; only its hash is stored.
@@ -123,6 +130,7 @@ impl fmt::Debug for ApiTokenCreated {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiTokenInfo {
     pub id: ApiTokenId,
     pub name: String,
@@ -139,6 +147,7 @@ pub struct ApiTokenInfo {
 
 /// POST /api/v1/enrollment-tokens
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateEnrollmentTokenRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_hours: Option<u32>,
@@ -153,6 +162,7 @@ pub struct CreateEnrollmentTokenRequest {
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollmentTokenCreated {
     pub id: EnrollmentTokenId,
     /// Shown once; only its hash is stored.
@@ -178,6 +188,7 @@ impl fmt::Debug for EnrollmentTokenCreated {
 
 /// GET /api/v1/enrollment-tokens (never includes the secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollmentTokenInfo {
     pub id: EnrollmentTokenId,
     pub created_at: DateTime<Utc>,
@@ -195,6 +206,7 @@ pub struct EnrollmentTokenInfo {
 
 /// POST /api/v1/enroll — either `enrollment_token`, or `username` + `password`.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enrollment_token: Option<String>,
@@ -229,6 +241,7 @@ impl fmt::Debug for EnrollRequest {
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollResponse {
     pub device_id: DeviceId,
     /// Shown once; only its hash is stored.
@@ -244,6 +257,7 @@ pub struct EnrollResponse {
 /// Answer to `POST /api/v1/enroll/preview`: the same credentials and hardware checked,
 /// nothing created, changed or used up (not even a use of the enrollment token).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrollPreview {
     /// True when enrolling now would succeed (for these credentials and this hardware).
     pub allowed: bool,
@@ -258,6 +272,7 @@ pub struct EnrollPreview {
 
 /// What a re-enrollment would take over.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KnownDevice {
     pub id: DeviceId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -285,6 +300,7 @@ impl fmt::Debug for EnrollResponse {
 
 /// POST /api/v1/telemetry body (JSON, optionally gzip).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TelemetryBatch {
     pub agent_version: String,
     pub samples: Vec<Sample>,
@@ -292,6 +308,7 @@ pub struct TelemetryBatch {
 
 /// Why one sample of a batch was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RejectedSample {
     pub seq: u64,
     pub reason: String,
@@ -301,6 +318,7 @@ pub struct RejectedSample {
 /// safely stored (accepted, duplicates and conflicts); the agent deletes exactly those.
 /// Rejected samples are NOT in `ack`: they are to be quarantined by the agent.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TelemetryAck {
     pub accepted: u64,
     pub duplicates: u64,
@@ -351,6 +369,7 @@ impl TelemetryAck {
 /// Fleet health level, ordered from best to worst for sorting (`Unknown` lowest attention).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum HealthLevel {
     Unknown,
     Ok,
@@ -400,6 +419,7 @@ impl std::str::FromStr for HealthLevel {
 
 /// Health of one device with short human reasons ("disk / 96% full").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub level: HealthLevel,
     #[serde(default)]
@@ -408,6 +428,7 @@ pub struct Health {
 
 /// One row of GET /api/v1/devices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceSummary {
     pub id: DeviceId,
     pub name: String,
@@ -444,6 +465,7 @@ pub struct DeviceSummary {
 
 /// One page of a list endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
@@ -453,6 +475,7 @@ pub struct Page<T> {
 
 /// A "disk full in N days" forecast for one mount point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiskForecast {
     pub mount_point: String,
     pub used_pct: f64,
@@ -465,6 +488,7 @@ pub struct DiskForecast {
 
 /// GET /api/v1/devices/{id}
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceDetail {
     #[serde(flatten)]
     pub summary: DeviceSummary,
@@ -484,6 +508,7 @@ pub struct DeviceDetail {
 /// PATCH /api/v1/devices/{id}. A field that is absent is unchanged; `assignee: ""` clears it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DevicePatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -499,6 +524,7 @@ pub struct DevicePatch {
 
 /// Bucket size of GET /devices/{id}/metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Resolution {
     #[serde(rename = "raw")]
     Raw,
@@ -558,6 +584,7 @@ impl std::str::FromStr for Resolution {
 
 /// Average and maximum of each metric within one bucket (or the raw value twice).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricPoint {
     /// Start of the bucket (or the sample time for raw).
     pub t: DateTime<Utc>,
@@ -585,6 +612,7 @@ pub struct MetricPoint {
 
 /// GET /api/v1/devices/{id}/metrics
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricsResponse {
     pub device_id: DeviceId,
     pub from: DateTime<Utc>,
@@ -599,6 +627,7 @@ pub struct MetricsResponse {
 /// Kind of a device event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventKind {
     Enrolled,
     ReEnrolled,
@@ -658,6 +687,7 @@ impl fmt::Display for EventKind {
 
 /// One entry of GET /api/v1/devices/{id}/events (who, when, what).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceEvent {
     pub id: EventId,
     pub device_id: DeviceId,
@@ -672,6 +702,7 @@ pub struct DeviceEvent {
 
 /// GET /api/v1/fleet/summary
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FleetSummary {
     pub total: u64,
     pub online: u64,
@@ -686,6 +717,7 @@ pub struct FleetSummary {
 /// Export formats of GET /api/v1/export/{what}.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ExportFormat {
     Csv,
     Json,
@@ -727,6 +759,7 @@ impl std::str::FromStr for ExportFormat {
 /// What to export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ExportKind {
     Devices,
     Samples,

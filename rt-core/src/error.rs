@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Error detail. `code` is stable snake_case for programs; `message` is for humans and says
 /// what to do; `field` names the offending input (e.g. `samples[3].disks[0].total_bytes`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub code: String,
     pub message: String,
@@ -14,6 +15,7 @@ pub struct ApiError {
 
 /// Wrapper that is the whole response body of every error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ApiError,
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a device is: sent at enrollment (and re-enrollment), shown in the console.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Inventory {
     pub hostname: String,
     #[serde(default)]
@@ -38,6 +39,7 @@ pub struct Inventory {
 
 /// One physical or logical disk as seen at inventory time.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiskInventory {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

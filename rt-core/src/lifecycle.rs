@@ -18,6 +18,7 @@ use std::str::FromStr;
 /// Where a device is in its life as an asset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum LifecycleState {
     /// Owned, not handed out (spare, being prepared).
     InStock,

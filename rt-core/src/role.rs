@@ -7,6 +7,7 @@ use std::str::FromStr;
 /// What an account may do. `Admin` may change things; `Viewer` may only read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     Admin,
     Viewer,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// One collection on one device. `seq` is assigned by the agent's queue and is the
 /// idempotency key together with the device id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sample {
     pub seq: u64,
     pub collected_at: DateTime<Utc>,
@@ -30,6 +31,7 @@ pub struct Sample {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CpuStats {
     /// Whole-machine CPU usage, 0..=100.
     pub usage_pct: f64,
@@ -44,6 +46,7 @@ pub struct CpuStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemoryStats {
     pub total_bytes: u64,
     pub used_bytes: u64,
@@ -55,6 +58,7 @@ pub struct MemoryStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiskStats {
     pub mount_point: String,
     #[serde(default)]
@@ -71,6 +75,7 @@ pub struct DiskStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SmartStats {
     /// Overall SMART self-assessment.
     pub passed: bool,
@@ -122,6 +127,7 @@ pub struct SmartStats {
 /// Transport of a SMART report, as smartctl's `device.protocol` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SmartProtocol {
     Ata,
     Nvme,
@@ -132,6 +138,7 @@ pub enum SmartProtocol {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NetworkStats {
     #[serde(default)]
     pub interfaces: Vec<InterfaceStats>,
@@ -143,6 +150,7 @@ pub struct NetworkStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InterfaceStats {
     pub name: String,
     pub rx_bytes: u64,
@@ -153,6 +161,7 @@ pub struct InterfaceStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ThermalSensor {
     pub label: String,
     pub temperature_c: f64,
@@ -162,6 +171,7 @@ pub struct ThermalSensor {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum BatteryState {
     Charging,
     Discharging,
@@ -172,6 +182,7 @@ pub enum BatteryState {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatteryStats {
     pub present: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -186,6 +197,7 @@ pub struct BatteryStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProcessStats {
     pub count: u64,
     #[serde(default)]
@@ -193,6 +205,7 @@ pub struct ProcessStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProcessInfo {
     pub name: String,
     pub pid: u32,
@@ -201,6 +214,7 @@ pub struct ProcessInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentSelfReport {
     pub version: String,
     pub queue_depth: u64,
@@ -214,6 +228,7 @@ pub struct AgentSelfReport {
 /// The scalar figures the server stores in columns and the console shows in the fleet table.
 /// Computed in one place so every component derives them the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SampleMetrics {
     pub cpu_pct: f64,
     pub mem_pct: f64,

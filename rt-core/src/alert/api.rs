@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// Where a stored alert episode stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AlertState {
     /// The condition holds but has not yet held for the rule's `for` duration.
     Pending,
@@ -53,6 +54,7 @@ pub fn parse_severity(s: &str) -> Option<Severity> {
 /// One alert episode of one device (`GET /api/v1/alerts` answers a `Page` of them): a rule on a subject from the moment
 /// it became pending or fired until it resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertInfo {
     pub id: i64,
     pub device_id: DeviceId,
@@ -88,6 +90,7 @@ pub struct AlertInfo {
 /// `POST /api/v1/alerts/{id}/ack` body (may be empty).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AckRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -97,6 +100,7 @@ pub struct AckRequest {
 /// seconds (clients parse their one duration grammar, e.g. `2h`, into seconds).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SilenceRequest {
     pub duration_s: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -38,6 +38,7 @@ use std::fmt;
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Severity {
     Info,
     #[default]
@@ -158,6 +159,7 @@ impl fmt::Display for AlertKey {
 
 /// A trend forecast behind an alert, with the fit's confidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ForecastNote {
     /// When the line crosses the threshold.
     pub crosses_at: DateTime<Utc>,

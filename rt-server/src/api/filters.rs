@@ -117,7 +117,7 @@ where
         })
 }
 
-/// Every `/api/v1` route plus `/livez`, `/readyz`, `/metrics` and `/downloads/`.
+/// Every `/api/v1` route (each documented in [`super::openapi`]) plus `/livez`, `/readyz`, `/metrics` and `/downloads/`.
 pub fn routes(state: State) -> BoxedFilter<(Response,)> {
     let api = warp::path("api").and(warp::path("v1"));
     let s = || with_state(state.clone());
@@ -394,6 +394,11 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .unify()
         .boxed();
 
+    let openapi = api
+        .and(warp::path!("openapi.json"))
+        .and(warp::get())
+        .map(super::openapi::serve);
+
     let livez = warp::path!("livez")
         .and(warp::get())
         .then(|| async { respond(ops::livez().await) });
@@ -470,6 +475,8 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .or(export_route)
         .unify()
         .or(alert_routes)
+        .unify()
+        .or(openapi)
         .unify()
         .or(livez)
         .unify()

@@ -11,6 +11,7 @@ pub mod error;
 pub mod filters;
 pub mod gates;
 pub mod handlers;
+pub mod openapi;
 
 use crate::auth::{Passwords, TokenKind, hash_token};
 use crate::config::Config;
