@@ -371,6 +371,7 @@ impl std::fmt::Debug for Uploader {
 
 /// An HTTP client with the agent's user agent and timeouts.
 pub fn http_client(connect_timeout: Duration, timeout: Duration) -> Result<reqwest::Client> {
+    rt_client::tls::install_crypto_provider();
     reqwest::Client::builder()
         .user_agent(concat!("rt-agent/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(connect_timeout)

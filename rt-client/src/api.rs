@@ -178,6 +178,7 @@ pub struct DeviceQuery {
 impl Client {
     /// A client with the console's defaults (5 s connect timeout).
     pub fn new(server: &str, token: Option<Secret>) -> Result<Client, ClientError> {
+        crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("rt-client/", env!("CARGO_PKG_VERSION")))

@@ -110,6 +110,9 @@ async fn run(
     hooks: Arc<Vec<WebhookConfig>>,
     external: String,
 ) {
+    // reqwest has no provider of its own (root Cargo.toml); the server's is aws-lc-rs, as for
+    // its listener. Err: one is installed already (a test process's client), which serves too.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let client = match reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build() {
         Ok(c) => c,
         Err(e) => {

@@ -11,6 +11,7 @@ pub const ATTEMPTS: u32 = 5;
 
 /// The HTTP connection pool of a run: many concurrent devices against one server.
 pub fn http_client() -> Result<reqwest::Client, ClientError> {
+    rt_client::tls::install_crypto_provider();
     reqwest::Client::builder()
         .user_agent(concat!("rt-sim/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10))
