@@ -97,6 +97,10 @@ pub struct EnrollArgs {
     /// Server URL, e.g. https://rt.example.com or http://127.0.0.1:8080.
     #[arg(long, env = "RT_SERVER_URL", value_name = "URL")]
     pub server: Option<String>,
+    /// Trust exactly the CA certificate(s) in this PEM file for an https:// server (a fleet's
+    /// private CA), instead of the system's trust store; kept with the enrollment.
+    #[arg(long, env = "RT_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
     /// Enrollment token made by an admin (`rt-tui enroll-token create`).
     #[arg(
         long,

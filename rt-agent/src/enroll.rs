@@ -12,7 +12,42 @@ use chrono::Utc;
 use rt_client::credstore::{Secret, StoreKind};
 use rt_core::api::{EnrollPreview, EnrollRequest, EnrollResponse};
 use rt_core::inventory::Inventory;
+use std::path::PathBuf;
 use std::time::Duration;
+
+/// Where the server is and which CAs vouch for it.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// http(s) URL, checked by [`normalize_server_url`].
+    pub url: String,
+    /// `--ca-file`: trust exactly the CA(s) in this PEM file (absolute path), not the system's.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Server {
+    /// A server verified with the system's trust store.
+    pub fn new(url: impl Into<String>) -> Server {
+        Server {
+            url: url.into(),
+            ca_file: None,
+        }
+    }
+
+    /// Checks the CA file (readable, holds a PEM certificate) and makes its path absolute, so
+    /// the agent finds it again when a scheduler starts it from another directory.
+    pub fn with_ca_file(mut self, ca_file: Option<PathBuf>) -> Result<Server> {
+        self.ca_file = match ca_file {
+            None => None,
+            Some(p) => {
+                rt_client::tls::read_ca_file(&p)?;
+                Some(std::path::absolute(&p).with_context(|| {
+                    format!("cannot make the CA file path {} absolute", p.display())
+                })?)
+            }
+        };
+        Ok(self)
+    }
+}
 
 /// How the device proves it may enroll.
 #[derive(Debug, Clone)]
@@ -41,7 +76,7 @@ pub fn normalize_server_url(url: &str) -> Result<String> {
 /// Enrolls (blocking; builds its own runtime — call [`enroll_async`] from async code).
 #[allow(clippy::too_many_arguments)]
 pub fn enroll_with(
-    server_url: &str,
+    server: &Server,
     auth: EnrollAuth,
     inventory: Inventory,
     name: Option<String>,
@@ -55,14 +90,14 @@ pub fn enroll_with(
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(enroll_async(
-        server_url, auth, inventory, name, asset_tag, assignee, store_kind, state_dir,
+        server, auth, inventory, name, asset_tag, assignee, store_kind, state_dir,
     ))
 }
 
 /// Enrolls this device and stores the result in `state_dir`.
 #[allow(clippy::too_many_arguments)]
 pub async fn enroll_async(
-    server_url: &str,
+    server: &Server,
     auth: EnrollAuth,
     inventory: Inventory,
     name: Option<String>,
@@ -71,7 +106,7 @@ pub async fn enroll_async(
     store_kind: StoreKind,
     state_dir: &StateDir,
 ) -> Result<EnrollResponse> {
-    let server_url = normalize_server_url(server_url)?;
+    let server_url = normalize_server_url(&server.url)?;
     let (enrollment_token, username, password) = match auth {
         EnrollAuth::Token(t) => (Some(t.expose().to_string()), None, None),
         EnrollAuth::Password { username, password } => {
@@ -87,11 +122,18 @@ pub async fn enroll_async(
         asset_tag,
         assignee,
     };
-    let client = http_client(Duration::from_secs(10), Duration::from_secs(60))?;
+    let client = http_client(
+        Duration::from_secs(10),
+        Duration::from_secs(60),
+        server.ca_file.as_deref(),
+    )?;
     let url = format!("{server_url}/api/v1/enroll");
-    let resp = client.post(&url).json(&req).send().await.with_context(|| {
-        format!("cannot reach the server at {server_url}; check the URL and the network")
-    })?;
+    let resp = client
+        .post(&url)
+        .json(&req)
+        .send()
+        .await
+        .map_err(|e| unreachable(&server_url, server, e))?;
     let status = resp.status();
     let body = resp
         .bytes()
@@ -133,6 +175,7 @@ pub async fn enroll_async(
         collection_interval_s: enrolled.collection_interval_s.max(1),
         credential_store: stored_kind,
         enrolled_at: Utc::now(),
+        ca_file: server.ca_file.clone(),
     })?;
     // A new token clears a refused one and any backoff earned with the old server.
     let mut st = UploadState::load(state_dir).unwrap_or_default();
@@ -150,11 +193,11 @@ pub async fn enroll_async(
 /// already a device, and may these credentials enroll it. Nothing is changed on the server.
 /// Ok(None) when the server predates the preview.
 pub fn preview(
-    server_url: &str,
+    server: &Server,
     auth: &EnrollAuth,
     inventory: &Inventory,
 ) -> Result<Option<EnrollPreview>> {
-    let server_url = normalize_server_url(server_url)?;
+    let server_url = normalize_server_url(&server.url)?;
     let (enrollment_token, username, password) = match auth {
         EnrollAuth::Token(t) => (Some(t.expose().to_string()), None, None),
         EnrollAuth::Password { username, password } => (
@@ -177,13 +220,17 @@ pub fn preview(
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async {
-        let client = http_client(Duration::from_secs(10), Duration::from_secs(60))?;
+        let client = http_client(
+            Duration::from_secs(10),
+            Duration::from_secs(60),
+            server.ca_file.as_deref(),
+        )?;
         let resp = client
             .post(format!("{server_url}/api/v1/enroll/preview"))
             .json(&req)
             .send()
             .await
-            .with_context(|| format!("cannot reach the server at {server_url}"))?;
+            .map_err(|e| unreachable(&server_url, server, e))?;
         let status = resp.status();
         let body = resp
             .bytes()
@@ -202,6 +249,24 @@ pub fn preview(
             .map(Some)
             .context("the server's preview answer is not valid")
     })
+}
+
+/// "cannot reach the server", with the error chain and, for an untrusted certificate, what to
+/// pass.
+fn unreachable(server_url: &str, server: &Server, e: reqwest::Error) -> anyhow::Error {
+    let mut chain = String::new();
+    let mut src: Option<&dyn std::error::Error> = Some(&e);
+    while let Some(s) = src {
+        chain.push_str(&s.to_string());
+        chain.push_str(": ");
+        src = s.source();
+    }
+    match rt_client::tls::untrusted_certificate_hint(&chain, server.ca_file.as_deref()) {
+        Some(hint) => anyhow::anyhow!("cannot reach the server at {server_url}: {hint}"),
+        None => anyhow::Error::new(e).context(format!(
+            "cannot reach the server at {server_url}; check the URL and the network"
+        )),
+    }
 }
 
 /// Parses a collection interval in the one duration grammar (`30s`, `15m`, `1h`) into seconds.

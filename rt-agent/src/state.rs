@@ -40,6 +40,10 @@ pub struct AgentConfig {
     /// Where the device token lives.
     pub credential_store: StoreKind,
     pub enrolled_at: DateTime<Utc>,
+    /// The PEM file of the CA(s) this agent trusts for the server instead of the system's
+    /// (`enroll --ca-file`); absent: the operating system's trust store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl StateDir {
@@ -172,6 +176,7 @@ mod tests {
             collection_interval_s: 900,
             credential_store: StoreKind::File,
             enrolled_at: Utc::now(),
+            ca_file: Some("/etc/rt/ca.pem".into()),
         };
         sd.save_config(&cfg).unwrap();
         assert_eq!(sd.load_config().unwrap(), Some(cfg));

@@ -37,6 +37,7 @@ use rt_core::api::TelemetryAck;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Upload tuning. Defaults: 500 samples or 4 MiB (uncompressed) per batch, 10 s connect and
@@ -49,6 +50,9 @@ pub struct UploadConfig {
     pub timeout: Duration,
     /// Upper bound of batches in one `sync_once` (a backlog of 30 days at 1/min is ~87 batches).
     pub max_batches: usize,
+    /// Trust exactly the CAs in this PEM file instead of the system's (`enroll --ca-file`);
+    /// [`Uploader::from_state`] takes it from the enrollment.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for UploadConfig {
@@ -59,6 +63,7 @@ impl Default for UploadConfig {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
             max_batches: 1000,
+            ca_file: None,
         }
     }
 }
@@ -369,13 +374,18 @@ impl std::fmt::Debug for Uploader {
     }
 }
 
-/// An HTTP client with the agent's user agent and timeouts.
-pub fn http_client(connect_timeout: Duration, timeout: Duration) -> Result<reqwest::Client> {
-    rt_client::tls::install_crypto_provider();
-    reqwest::Client::builder()
+/// An HTTP client with the agent's user agent and timeouts, trusting the system's CAs or, with
+/// `ca_file` (`enroll --ca-file`), exactly the CAs in that file (rt_client::tls).
+pub fn http_client(
+    connect_timeout: Duration,
+    timeout: Duration,
+    ca_file: Option<&Path>,
+) -> Result<reqwest::Client> {
+    let builder = reqwest::Client::builder()
         .user_agent(concat!("rt-agent/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(connect_timeout)
-        .timeout(timeout)
+        .timeout(timeout);
+    rt_client::tls::configure(builder, ca_file)?
         .build()
         .context("cannot build the HTTP client")
 }
@@ -383,7 +393,7 @@ pub fn http_client(connect_timeout: Duration, timeout: Duration) -> Result<reqwe
 impl Uploader {
     pub fn new(server_url: &str, token: Secret, cfg: UploadConfig) -> Result<Uploader> {
         Ok(Uploader {
-            http: http_client(cfg.connect_timeout, cfg.timeout)?,
+            http: http_client(cfg.connect_timeout, cfg.timeout, cfg.ca_file.as_deref())?,
             server_url: server_url.trim_end_matches('/').to_string(),
             token,
             cfg,
@@ -403,6 +413,10 @@ impl Uploader {
                     store.location()
                 )
             })?;
+        let cfg = UploadConfig {
+            ca_file: conf.ca_file.clone(),
+            ..cfg
+        };
         Uploader::new(&conf.server_url, token, cfg)
     }
 
@@ -423,7 +437,7 @@ impl Uploader {
             .await;
         let resp = match res {
             Ok(r) => r,
-            Err(e) => return Outcome::Network(describe(&e)),
+            Err(e) => return Outcome::Network(describe(&e, self.cfg.ca_file.as_deref())),
         };
         let status = resp.status().as_u16();
         let retry_after = resp
@@ -437,12 +451,12 @@ impl Uploader {
                 retry_after,
                 body: b.to_vec(),
             },
-            Err(e) => Outcome::Network(describe(&e)),
+            Err(e) => Outcome::Network(describe(&e, self.cfg.ca_file.as_deref())),
         }
     }
 }
 
-fn describe(e: &reqwest::Error) -> String {
+fn describe(e: &reqwest::Error, ca_file: Option<&Path>) -> String {
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -456,6 +470,10 @@ fn describe(e: &reqwest::Error) -> String {
     while let Some(s) = src {
         msg.push_str(&format!(": {s}"));
         src = s.source();
+    }
+    if let Some(hint) = rt_client::tls::untrusted_certificate_hint(&msg, ca_file) {
+        msg.push_str("; ");
+        msg.push_str(&hint);
     }
     msg
 }

@@ -32,7 +32,7 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// Answers collected before the Confirm. Nothing here is written anywhere until then.
 #[derive(Debug, Clone)]
 struct Answers {
-    server: String,
+    server: enroll::Server,
     auth: Auth,
     name: String,
     asset_tag: Option<String>,
@@ -205,10 +205,21 @@ fn wizard(state: &StateDir, args: &EnrollArgs, store_kind: StoreKind) -> Step<i3
         }
     }
 
+    // `--ca-file` (checked now, before any question), else the CA the enrollment kept.
+    let ca_file = match &args.ca_file {
+        Some(p) => {
+            enroll::Server::new("")
+                .with_ca_file(Some(p.clone()))
+                .map_err(Stop::Failed)?
+                .ca_file
+        }
+        None => existing.as_ref().and_then(|c| c.ca_file.clone()),
+    };
     let mut server = ask_server(
         args.server
             .clone()
             .or_else(|| existing.as_ref().map(|c| c.server_url.clone())),
+        ca_file,
     )?;
     let mut auth = ask_auth(&server, args.username.clone())?;
     let inventory = crate::collect::collect_inventory();
@@ -332,7 +343,7 @@ fn wizard(state: &StateDir, args: &EnrollArgs, store_kind: StoreKind) -> Step<i3
             }
             Err(CommitError::Unreachable(msg)) => {
                 eprintln!("\n{msg}");
-                server = ask_server(Some(server.clone()))?;
+                server = ask_server(Some(server.url.clone()), server.ca_file.clone())?;
                 answers.server = server.clone();
             }
             Err(CommitError::Fatal(e)) => return Err(Stop::Failed(e)),
@@ -357,8 +368,12 @@ fn signed_in_user() -> Option<String> {
         .find(|u| !u.is_empty() && u != "root")
 }
 
-/// Asks for the URL until `/livez` answers like an rt-server.
-fn ask_server(initial: Option<String>) -> Step<String> {
+/// Asks for the URL until `/livez` answers like an rt-server (verified with `ca_file`'s CAs
+/// when given).
+fn ask_server(
+    initial: Option<String>,
+    ca_file: Option<std::path::PathBuf>,
+) -> Step<enroll::Server> {
     let t = theme();
     let mut last = initial.unwrap_or_default();
     loop {
@@ -375,10 +390,14 @@ fn ask_server(initial: Option<String>) -> Step<String> {
         let typed = input.interact_text()?;
         let url = enroll::normalize_server_url(&typed).map_err(Stop::Failed)?;
         eprintln!("  checking {url}/livez ...");
-        match check_server(&url) {
+        let server = enroll::Server {
+            url,
+            ca_file: ca_file.clone(),
+        };
+        match check_server(&server) {
             Ok(()) => {
-                eprintln!("  ✔ found a ResourceTracker server at {url}");
-                return Ok(url);
+                eprintln!("  ✔ found a ResourceTracker server at {}", server.url);
+                return Ok(server);
             }
             Err(problem) => {
                 eprintln!("  ✘ {problem}");
@@ -390,19 +409,24 @@ fn ask_server(initial: Option<String>) -> Step<String> {
 
 /// Checks that `url` serves rt-server's `/livez`. The error says what went wrong in words a
 /// device user can act on.
-pub fn check_server(url: &str) -> std::result::Result<(), String> {
+pub fn check_server(server: &enroll::Server) -> std::result::Result<(), String> {
+    let url = server.url.as_str();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the network runtime: {e}"))?;
     rt.block_on(async {
-        let client = crate::upload::http_client(Duration::from_secs(5), Duration::from_secs(10))
-            .map_err(|e| format!("{e:#}"))?;
+        let client = crate::upload::http_client(
+            Duration::from_secs(5),
+            Duration::from_secs(10),
+            server.ca_file.as_deref(),
+        )
+        .map_err(|e| format!("{e:#}"))?;
         let resp = client
             .get(format!("{url}/livez"))
             .send()
             .await
-            .map_err(|e| describe_http_error(url, &e))?;
+            .map_err(|e| describe_http_error(server, &e))?;
         let status = resp.status();
         let body = resp.bytes().await.unwrap_or_default();
         let looks_right = status.is_success()
@@ -422,7 +446,8 @@ pub fn check_server(url: &str) -> std::result::Result<(), String> {
     })
 }
 
-fn describe_http_error(url: &str, e: &reqwest::Error) -> String {
+fn describe_http_error(server: &enroll::Server, e: &reqwest::Error) -> String {
+    let url = server.url.as_str();
     let mut chain = String::new();
     let mut refused = false;
     let mut src: Option<&dyn std::error::Error> = Some(e);
@@ -446,7 +471,11 @@ fn describe_http_error(url: &str, e: &reqwest::Error) -> String {
         || chain.contains("ssl")
         || chain.contains("handshake")
     {
-        if url.starts_with("https://") {
+        if let Some(hint) =
+            rt_client::tls::untrusted_certificate_hint(&chain, server.ca_file.as_deref())
+        {
+            format!("secure connection to {host} failed: {hint}")
+        } else if url.starts_with("https://") {
             format!(
                 "secure connection to {host} failed (TLS): the certificate is not trusted or the \
                  server does not speak HTTPS on this port; try http:// if it is plain HTTP"
@@ -465,7 +494,7 @@ fn describe_http_error(url: &str, e: &reqwest::Error) -> String {
     }
 }
 
-fn ask_auth(server: &str, username: Option<String>) -> Step<Auth> {
+fn ask_auth(server: &enroll::Server, username: Option<String>) -> Step<Auth> {
     let t = theme();
     let choice = Select::with_theme(&t)
         .with_prompt("How do you want to sign in?")
@@ -517,16 +546,24 @@ fn ask_auth(server: &str, username: Option<String>) -> Step<Auth> {
 }
 
 /// Checks user name and password at `/api/v1/auth/login` so a typo is re-asked right away.
-fn check_login(server: &str, username: &str, password: &Secret) -> std::result::Result<(), String> {
+fn check_login(
+    server: &enroll::Server,
+    username: &str,
+    password: &Secret,
+) -> std::result::Result<(), String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the network runtime: {e}"))?;
     rt.block_on(async {
-        let client = crate::upload::http_client(Duration::from_secs(5), Duration::from_secs(30))
-            .map_err(|e| format!("{e:#}"))?;
+        let client = crate::upload::http_client(
+            Duration::from_secs(5),
+            Duration::from_secs(30),
+            server.ca_file.as_deref(),
+        )
+        .map_err(|e| format!("{e:#}"))?;
         let resp = client
-            .post(format!("{server}/api/v1/auth/login"))
+            .post(format!("{}/api/v1/auth/login", server.url))
             .json(&rt_core::api::LoginRequest {
                 username: username.to_string(),
                 password: password.expose().to_string(),
@@ -652,7 +689,10 @@ fn summary(a: &Answers, store_kind: StoreKind, state: &StateDir) {
     };
     eprintln!(
         "\nSummary\n  server        {}\n  sign-in       {auth}\n  device name   {}\n  asset tag     {}\n  assigned to   {}\n  interval      {interval}\n  scheduler     {sched}\n  credential    {store}\n  state dir     {}\n",
-        a.server,
+        match &a.server.ca_file {
+            Some(ca) => format!("{} (CA {})", a.server.url, ca.display()),
+            None => a.server.url.clone(),
+        },
         a.name,
         a.asset_tag.as_deref().unwrap_or("-"),
         a.assignee.as_deref().unwrap_or("-"),
@@ -717,7 +757,7 @@ fn commit_steps(
     created: &mut Created,
 ) -> std::result::Result<i32, CommitError> {
     let fatal = CommitError::Fatal;
-    eprintln!("Enrolling with {} ...", a.server);
+    eprintln!("Enrolling with {} ...", a.server.url);
     let auth = match &a.auth {
         Auth::Token(t) => EnrollAuth::Token(t.clone()),
         Auth::Password { username, password } => EnrollAuth::Password {

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::Utc;
-use rt_agent::enroll::{EnrollAuth, enroll_async};
+use rt_agent::enroll::{EnrollAuth, Server, enroll_async};
 use rt_agent::queue::{Queue, QueueConfig, read_quarantine};
 use rt_agent::state::StateDir;
 use rt_agent::upload::{SyncOptions, SyncOutcome, UploadConfig, UploadState, Uploader, sync_once};
@@ -47,7 +47,7 @@ async fn enroll_with(server: &TestServer, inv: Inventory, allow_reenroll: bool) 
     let sd = StateDir::new(dir.path().join("state"));
     let token = server.enrollment_token_with(allow_reenroll).await.unwrap();
     let resp = enroll_async(
-        &server.url,
+        &Server::new(&server.url),
         EnrollAuth::Token(Secret::new(token)),
         inv.clone(),
         Some(inv.hostname.clone()),
@@ -573,7 +573,7 @@ async fn a_revoked_token_stops_uploads_and_keeps_the_data() {
     // Enrolling again (the real fix) clears the stop and the backlog goes through.
     let token = server.enrollment_token_with(true).await.unwrap();
     let again = enroll_async(
-        &server.url,
+        &Server::new(&server.url),
         EnrollAuth::Token(Secret::new(token)),
         a.inventory.clone(),
         None,

@@ -61,6 +61,9 @@ pub enum ClientError {
     Decode { url: String, detail: String },
     #[error("cannot encode the request: {0}")]
     Encode(String),
+    /// `--ca-file` cannot be used (the message names the file and the fix).
+    #[error("{0}")]
+    CaFile(String),
 }
 
 impl ClientError {
@@ -105,26 +108,34 @@ impl ClientError {
         }
     }
 
-    fn from_reqwest(url: &str, e: reqwest::Error) -> ClientError {
-        let detail = if e.is_timeout() {
-            "timed out".to_string()
-        } else if e.is_connect() {
-            "connection refused or unreachable".to_string()
-        } else if e.is_decode() {
+    fn from_reqwest(
+        url: &str,
+        e: reqwest::Error,
+        ca_file: Option<&std::path::Path>,
+    ) -> ClientError {
+        if e.is_decode() {
             return ClientError::Decode {
                 url: url.to_string(),
                 detail: e.to_string(),
             };
+        }
+        // reqwest's Display includes the URL but never headers, so no token leaks here.
+        let mut chain = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(inner) = src {
+            chain.push_str(": ");
+            chain.push_str(&inner.to_string());
+            src = inner.source();
+        }
+        // A refused certificate is a "connect" error to reqwest; say what to do about it.
+        let detail = if let Some(hint) = crate::tls::untrusted_certificate_hint(&chain, ca_file) {
+            hint
+        } else if e.is_timeout() {
+            "timed out".to_string()
+        } else if e.is_connect() {
+            "connection refused or unreachable".to_string()
         } else {
-            // reqwest's Display includes the URL but never headers, so no token leaks here.
-            let mut s = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(inner) = src {
-                s.push_str(": ");
-                s.push_str(&inner.to_string());
-                src = inner.source();
-            }
-            s
+            chain
         };
         ClientError::Network {
             url: url.to_string(),
@@ -139,6 +150,8 @@ pub struct Client {
     base: reqwest::Url,
     token: Option<Secret>,
     http: reqwest::Client,
+    /// `--ca-file`, for the error hint when the server's certificate is refused.
+    ca_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Client {
@@ -176,18 +189,26 @@ pub struct DeviceQuery {
 }
 
 impl Client {
-    /// A client with the console's defaults (5 s connect timeout).
-    pub fn new(server: &str, token: Option<Secret>) -> Result<Client, ClientError> {
-        crate::tls::install_crypto_provider();
-        let http = reqwest::Client::builder()
+    /// A client with the console's defaults (5 s connect timeout), trusting the system's CAs
+    /// or, with `ca_file`, exactly the CAs in that PEM file ([`crate::tls::configure`]).
+    pub fn new(
+        server: &str,
+        token: Option<Secret>,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Client, ClientError> {
+        let builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("rt-client/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("rt-client/", env!("CARGO_PKG_VERSION")));
+        let http = crate::tls::configure(builder, ca_file)
+            .map_err(|e| ClientError::CaFile(e.to_string()))?
             .build()
             .map_err(|e| ClientError::Network {
                 url: server.to_string(),
                 detail: e.to_string(),
             })?;
-        Client::with_http(server, token, http)
+        let mut client = Client::with_http(server, token, http)?;
+        client.ca_file = ca_file.map(std::path::Path::to_path_buf);
+        Ok(client)
     }
 
     /// A client over a caller-built `reqwest::Client` (the simulator sizes its pool and
@@ -198,7 +219,12 @@ impl Client {
         http: reqwest::Client,
     ) -> Result<Client, ClientError> {
         let base = normalize_server(server)?;
-        Ok(Client { base, token, http })
+        Ok(Client {
+            base,
+            token,
+            http,
+            ca_file: None,
+        })
     }
 
     pub fn base(&self) -> &reqwest::Url {
@@ -259,7 +285,7 @@ impl Client {
             .http
             .execute(req)
             .await
-            .map_err(|e| ClientError::from_reqwest(&url, e))?;
+            .map_err(|e| ClientError::from_reqwest(&url, e, self.ca_file.as_deref()))?;
         if resp.status().is_success() {
             return Ok(resp);
         }
@@ -283,7 +309,7 @@ impl Client {
         let bytes = resp
             .bytes()
             .await
-            .map_err(|e| ClientError::from_reqwest(&url, e))?;
+            .map_err(|e| ClientError::from_reqwest(&url, e, self.ca_file.as_deref()))?;
         serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
             url,
             detail: e.to_string(),
@@ -625,7 +651,7 @@ mod tests {
         );
         assert!(normalize_server("ftp://x").is_err());
         assert!(normalize_server("").is_err());
-        let c = Client::new("http://h:1/", Some(Secret::new("tok"))).unwrap();
+        let c = Client::new("http://h:1/", Some(Secret::new("tok")), None).unwrap();
         assert_eq!(c.url("/devices"), "http://h:1/api/v1/devices");
         assert!(!format!("{c:?}").contains("tok\""));
     }

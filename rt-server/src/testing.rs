@@ -173,3 +173,86 @@ impl TestServer {
         }
     }
 }
+
+/// A throw-away private CA and a server certificate it signed for `127.0.0.1` (the files of a
+/// test HTTPS server), made with the `openssl` tool in [`test_pki`]'s directory.
+#[derive(Debug, Clone)]
+pub struct TestPki {
+    /// The CA certificate (PEM): what a client's `--ca-file` names.
+    pub ca: PathBuf,
+    /// The server's certificate (PEM, SAN `IP:127.0.0.1`) and its private key.
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl TestPki {
+    /// The TLS files for [`Config::tls`].
+    pub fn tls_files(&self) -> crate::config::TlsFiles {
+        crate::config::TlsFiles {
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+        }
+    }
+}
+
+/// Makes a CA (`/CN=<name>`) and a leaf for 127.0.0.1 in `dir` (created), valid one day.
+pub fn test_pki(dir: &Path, name: &str) -> anyhow::Result<TestPki> {
+    use anyhow::Context;
+    std::fs::create_dir_all(dir)?;
+    let ossl = |args: &[&str]| -> anyhow::Result<()> {
+        let out = std::process::Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .context("the openssl tool is needed to make test certificates")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(())
+    };
+    let subject = format!("/CN={name}");
+    ossl(&[
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", &subject,
+        "-keyout", "ca.key", "-out", "ca.pem",
+    ])?;
+    ossl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "leaf.csr",
+    ])?;
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )?;
+    ossl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "cert.pem",
+    ])?;
+    Ok(TestPki {
+        ca: dir.join("ca.pem"),
+        cert: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+    })
+}

@@ -258,78 +258,15 @@ fn body_fully_received(server: u16, client: u16) -> bool {
 #[tokio::test]
 async fn serves_https_with_the_given_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    // A throw-away CA and a leaf certificate for 127.0.0.1, made with the openssl tool.
-    let d = dir.path();
-    let ossl = |args: &[&str]| {
-        let st = Command::new("openssl")
-            .current_dir(d)
-            .args(args)
-            .stderr(Stdio::null())
-            .status()
-            .expect("the openssl tool is needed to make test certificates");
-        assert!(st.success(), "openssl {args:?}");
-    };
-    ossl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=rt test CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-    ]);
-    ossl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        "key.pem",
-        "-out",
-        "leaf.csr",
-    ]);
-    std::fs::write(
-        d.join("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
-    ossl(&[
-        "x509",
-        "-req",
-        "-in",
-        "leaf.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "1",
-        "-extfile",
-        "ext.cnf",
-        "-out",
-        "cert.pem",
-    ]);
+    let pki = rt_server::testing::test_pki(&dir.path().join("pki"), "rt test CA").unwrap();
     let mut config = rt_server::Config::with_data_dir(dir.path().join("data"));
     config.listen = "127.0.0.1:0".parse().unwrap();
-    config.tls = Some(rt_server::config::TlsFiles {
-        cert: cert.clone(),
-        key,
-    });
+    config.tls = Some(pki.tls_files());
     let server = rt_server::start(config).await.unwrap();
     assert!(server.url().starts_with("https://"));
     let client = reqwest::Client::builder()
         .add_root_certificate(
-            reqwest::Certificate::from_pem(&std::fs::read(d.join("ca.pem")).unwrap()).unwrap(),
+            reqwest::Certificate::from_pem(&std::fs::read(&pki.ca).unwrap()).unwrap(),
         )
         .build()
         .unwrap();

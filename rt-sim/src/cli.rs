@@ -30,6 +30,9 @@ pub struct Cli {
     /// Server URL, e.g. http://127.0.0.1:8080.
     #[arg(long, env = "RT_SERVER_URL", value_name = "URL")]
     pub server: String,
+    /// Trust exactly the CA certificate(s) in this PEM file for an https:// server.
+    #[arg(long, env = "RT_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
     /// Enrollment token (`rt-tui enroll-token create`).
     #[arg(
         long,
@@ -73,6 +76,7 @@ pub fn run(args: Cli) -> anyhow::Result<i32> {
         interval: chrono::Duration::from_std(args.interval).context("--interval is too long")?,
         seed: args.seed,
         server: args.server.clone(),
+        ca_file: args.ca_file.clone(),
         enroll_token: args.token.clone(),
         admin_token: args.admin_token.clone().filter(|t| !t.trim().is_empty()),
         concurrency: usize::try_from(args.concurrency).unwrap_or(usize::MAX),

@@ -39,6 +39,8 @@ pub struct SimOptions {
     pub interval: Duration,
     pub seed: u64,
     pub server: String,
+    /// `--ca-file`: the CA(s) trusted for an https:// server instead of the system's.
+    pub ca_file: Option<std::path::PathBuf>,
     pub enroll_token: String,
     pub admin_token: Option<String>,
     pub concurrency: usize,
@@ -61,6 +63,7 @@ impl std::fmt::Debug for SimOptions {
             .field("interval", &self.interval)
             .field("seed", &self.seed)
             .field("server", &self.server)
+            .field("ca_file", &self.ca_file)
             .field("enroll_token", &"<redacted>")
             .field(
                 "admin_token",
@@ -466,7 +469,7 @@ pub async fn run(opts: SimOptions, live: bool) -> Result<Summary, SimError> {
             rt_core::validate::limits::MAX_SAMPLES_PER_BATCH
         )));
     }
-    let http = retry::http_client()?;
+    let http = retry::http_client(opts.ca_file.as_deref())?;
     let admin = match &opts.admin_token {
         Some(t) => Some(Client::with_http(
             &opts.server,

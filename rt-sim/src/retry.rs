@@ -10,12 +10,13 @@ use std::time::Duration;
 pub const ATTEMPTS: u32 = 5;
 
 /// The HTTP connection pool of a run: many concurrent devices against one server.
-pub fn http_client() -> Result<reqwest::Client, ClientError> {
-    rt_client::tls::install_crypto_provider();
-    reqwest::Client::builder()
+pub fn http_client(ca_file: Option<&std::path::Path>) -> Result<reqwest::Client, ClientError> {
+    let builder = reqwest::Client::builder()
         .user_agent(concat!("rt-sim/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10))
-        .pool_max_idle_per_host(256)
+        .pool_max_idle_per_host(256);
+    rt_client::tls::configure(builder, ca_file)
+        .map_err(|e| ClientError::CaFile(e.to_string()))?
         .build()
         .map_err(|e| ClientError::Network {
             url: String::new(),

@@ -26,6 +26,7 @@ fn options(server: &TestServer, token: &str, end: chrono::DateTime<Utc>) -> SimO
         interval: Duration::minutes(30),
         seed: 11,
         server: server.url.clone(),
+        ca_file: None,
         enroll_token: token.to_string(),
         admin_token: Some(server.admin_token.clone()),
         concurrency: 4,

@@ -144,7 +144,7 @@ fn run_once(
     token: &str,
     size: (u16, u16),
 ) -> anyhow::Result<(f64, f64)> {
-    let client = Client::new(url, Some(Secret::new(token)))?;
+    let client = Client::new(url, Some(Secret::new(token)), None)?;
     let (tx, rx) = mpsc::channel();
     let fetcher = Fetcher::new(client, rt.handle().clone(), tx);
     let theme = Theme {

@@ -29,6 +29,10 @@ pub struct Cli {
     /// Bearer token (API token or session); default: the one saved by `rt-tui login`
     #[arg(long, global = true, env = "RT_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Trust exactly the CA certificate(s) in this PEM file for an https:// server (a private
+    /// CA) instead of the system's; `rt-tui login` saves it for that server
+    #[arg(long, global = true, env = "RT_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
     /// ASCII only: no braille/blocks in sparklines, plain borders
     #[arg(long, global = true)]
     pub ascii: bool,

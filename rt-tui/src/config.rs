@@ -37,6 +37,9 @@ pub struct ConsoleConfig {
     pub server: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// `--ca-file` given at login: the CA(s) trusted for `server` (absolute path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
     /// Saved views of the fleet table (`:save NAME` in the console, `:view NAME` to apply).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub views: Vec<SavedView>,
@@ -155,6 +158,7 @@ mod tests {
         let cfg = ConsoleConfig {
             server: Some("http://127.0.0.1:8080".into()),
             username: Some("admin".into()),
+            ca_file: Some("/etc/rt/ca.pem".into()),
             views: vec![SavedView {
                 name: "attention".into(),
                 filter: "crit warn".into(),

@@ -31,6 +31,8 @@ pub struct UsageError(pub String);
 pub struct Ctx {
     pub server: Option<String>,
     pub token: Option<Secret>,
+    /// `--ca-file` / `RT_CA_FILE`, else the one `rt-tui login` saved for the saved server.
+    pub ca_file: Option<PathBuf>,
     pub config_dir: PathBuf,
     pub ascii: bool,
 }
@@ -40,11 +42,18 @@ impl Ctx {
     pub fn resolve(cli: &cli::Cli) -> anyhow::Result<Ctx> {
         let config_dir = config::config_dir()?;
         let cfg = config::load(&config_dir)?;
-        let server = cli
-            .server
+        let flag_server = cli.server.clone().filter(|s| !s.trim().is_empty());
+        // The saved CA belongs to the saved server: not used for another one.
+        let saved_ca = match &flag_server {
+            Some(s) if cfg.server.as_deref() != Some(s.trim().trim_end_matches('/')) => None,
+            _ => cfg.ca_file.clone(),
+        };
+        let ca_file = cli
+            .ca_file
             .clone()
-            .filter(|s| !s.trim().is_empty())
-            .or(cfg.server);
+            .filter(|p| !p.as_os_str().is_empty())
+            .or(saved_ca);
+        let server = flag_server.or(cfg.server);
         let token = match cli
             .token
             .as_deref()
@@ -57,6 +66,7 @@ impl Ctx {
         Ok(Ctx {
             server,
             token,
+            ca_file,
             config_dir,
             ascii: cli.ascii,
         })
@@ -68,7 +78,7 @@ impl Ctx {
         if self.token.is_none() {
             return Err(ClientError::NoToken);
         }
-        Client::new(server, self.token.clone())
+        Client::new(server, self.token.clone(), self.ca_file.as_deref())
     }
 }
 

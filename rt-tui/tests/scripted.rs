@@ -522,3 +522,87 @@ async fn alerts_are_listed_as_table_and_json_and_acknowledged() {
     let acked = alerts.iter().find(|a| a.id == crit.id).unwrap();
     assert_eq!(acked.acknowledged_by.as_deref(), Some("admin"));
 }
+
+/// HTTPS with a private CA: refused (exit 1, told to pass --ca-file) until the CA is given;
+/// `login --ca-file` saves it for that server, so later commands need no flag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_a_private_ca_through_ca_file_and_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = rt_server::testing::test_pki(&dir.path().join("pki"), "rt console CA").unwrap();
+    let mut config = rt_server::Config::with_data_dir(dir.path().join("data"));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.tls = Some(pki.tls_files());
+    let server = rt_server::testing::TestServer::start_with(config)
+        .await
+        .unwrap();
+    let cfg = dir.path().join("cfg");
+    let console = |args: &[&str]| {
+        std::process::Command::new(common::BIN)
+            .args(args)
+            .env_remove("RT_TOKEN")
+            .env_remove("RT_SERVER_URL")
+            .env_remove("RT_CA_FILE")
+            .env_remove("SSL_CERT_FILE")
+            .env_remove("SSL_CERT_DIR")
+            .env("RT_TUI_CONFIG_DIR", &cfg)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let url = server.url.clone();
+    let token = server.admin_token.clone();
+    let o = console(&["--server", &url, "--token", &token, "devices", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("--ca-file"), "{}", text(&o.stderr));
+    let ca = pki.ca.display().to_string();
+    let o = console(&[
+        "--server",
+        &url,
+        "--token",
+        &token,
+        "--ca-file",
+        &ca,
+        "devices",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).trim(), "[]");
+
+    // login --ca-file keeps the CA with the server; whoami then needs no flag at all.
+    let mut child = std::process::Command::new(common::BIN)
+        .args([
+            "login",
+            "--server",
+            &url,
+            "--ca-file",
+            &ca,
+            "-u",
+            rt_server::testing::ADMIN_USER,
+            "--password-stdin",
+        ])
+        .env_remove("RT_TOKEN")
+        .env_remove("RT_SERVER_URL")
+        .env_remove("RT_CA_FILE")
+        .env("RT_TUI_CONFIG_DIR", &cfg)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(
+        child.stdin.take().unwrap(),
+        "{}",
+        rt_server::testing::ADMIN_PASSWORD
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = console(&["whoami"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).starts_with("admin (admin)"),
+        "{}",
+        text(&o.stdout)
+    );
+    server.stop().await;
+}

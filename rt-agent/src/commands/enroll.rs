@@ -4,7 +4,7 @@
 use crate::agent;
 use crate::cli::{EnrollArgs, GlobalArgs, InstallArgs};
 use crate::collect::collect_inventory;
-use crate::enroll::{EnrollAuth, enroll_with, parse_interval};
+use crate::enroll::{EnrollAuth, Server, enroll_with, parse_interval};
 use anyhow::{Context, bail};
 use rt_client::credstore::{Secret, StoreKind};
 
@@ -18,6 +18,7 @@ pub fn run(global: &GlobalArgs, args: &EnrollArgs) -> anyhow::Result<i32> {
         .server
         .as_deref()
         .context("--server URL is required with --non-interactive (or set RT_SERVER_URL)")?;
+    let server = Server::new(server).with_ca_file(args.ca_file.clone())?;
     let auth = match (&args.token, &args.username) {
         (Some(t), None) => EnrollAuth::Token(Secret::new(t.trim())),
         (None, Some(u)) => {
@@ -60,7 +61,7 @@ pub fn run(global: &GlobalArgs, args: &EnrollArgs) -> anyhow::Result<i32> {
     }
     let inventory = collect_inventory();
     let resp = enroll_with(
-        server,
+        &server,
         auth,
         inventory,
         args.name.clone(),

@@ -12,7 +12,15 @@ pub async fn run(ctx: &Ctx, a: &LoginArgs) -> anyhow::Result<()> {
             "which server? run `rt-tui login --server URL` (e.g. http://127.0.0.1:8080)".into(),
         )
     })?;
-    let client = Client::new(&server, None)?;
+    // Checked (readable, holds a certificate) and made absolute before it is saved.
+    let ca_file = match &ctx.ca_file {
+        Some(p) => {
+            rt_client::tls::read_ca_file(p).map_err(|e| UsageError(e.to_string()))?;
+            Some(std::path::absolute(p)?)
+        }
+        None => None,
+    };
+    let client = Client::new(&server, None, ca_file.as_deref())?;
     let username = match &a.username {
         Some(u) => u.clone(),
         None if std::io::stdin().is_terminal() => {
@@ -50,6 +58,7 @@ pub async fn run(ctx: &Ctx, a: &LoginArgs) -> anyhow::Result<()> {
     let mut cfg = config::load(&ctx.config_dir)?;
     cfg.server = Some(client.base().as_str().trim_end_matches('/').to_string());
     cfg.username = Some(resp.user.username.clone());
+    cfg.ca_file = ca_file;
     config::save(&ctx.config_dir, &cfg)?;
     let store = config::token_store(&ctx.config_dir, cfg.server.as_deref())?;
     store.set(&Secret::new(resp.token.clone()))?;
