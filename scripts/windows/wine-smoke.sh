@@ -238,16 +238,19 @@ say "making a private CA and a server certificate for 127.0.0.1"
 ) || fail "openssl could not make the certificates"
 ENROLL3=$(enroll_token 1)
 stop_server
-TLS_ARGS=(--tls-cert "$WORK/server.pem" --tls-key "$WORK/server.key")
-"$LINUX_BIN/rt-server" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" "${TLS_ARGS[@]}" \
-  >>"$WORK/server.log" 2>&1 </dev/null &
-SERVER_PID=$!
 HTTPS_URL="https://127.0.0.1:$PORT"
-for _ in $(seq 1 120); do
-  curl -fsS --cacert "$WORK/ca.pem" -o /dev/null "$HTTPS_URL/readyz" 2>/dev/null && break
-  kill -0 "$SERVER_PID" 2>/dev/null || fail "rt-server with TLS exited"
-  sleep 0.5
-done
+start_tls_server() {
+  "$LINUX_BIN/rt-server" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" \
+    --tls-cert "$WORK/server.pem" --tls-key "$WORK/server.key" >>"$WORK/server.log" 2>&1 </dev/null &
+  SERVER_PID=$!
+  for _ in $(seq 1 120); do
+    curl -fsS --cacert "$WORK/ca.pem" -o /dev/null "$HTTPS_URL/readyz" 2>/dev/null && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || fail "rt-server with TLS exited"
+    sleep 0.5
+  done
+  fail "rt-server with TLS not ready after 60 s"
+}
+start_tls_server
 TLS_STATE='C:\ProgramData\RT-https'
 # Wine's chain engine traces each chain's trust status (WINEDEBUG=+chain). The server's chain is
 # the one with the revocation bits (0x01000040, offline / unknown): with the CA unknown it also
@@ -284,5 +287,39 @@ else
   HTTPS_RESULT="chain trusted, connection refused by Wine's revocation check"
 fi
 
+# 13. HTTPS with --ca-file: the agent trusts exactly that CA (rustls's own verifier, not the
+# Windows chain engine, so Wine's revocation check is not involved): enroll, upload, an outage,
+# sync; the Linux console and rt-tui.exe reach the same server with --ca-file too.
+CA_WIN=$(winpath "$WORK/ca.pem")
+tuis() { "$LINUX_BIN/rt-tui" --server "$HTTPS_URL" --token "$ADMIN_TOKEN" --ca-file "$WORK/ca.pem" "$@"; }
+ENROLL4=$(tuis enroll-token create --expires 1h --uses 1 2>/dev/null | tail -n 1 | tr -d '[:space:]')
+[ -n "$ENROLL4" ] || fail "the Linux console cannot create an enrollment token over HTTPS with --ca-file"
+CA_STATE='C:\ProgramData\RT-cafile'
+agent --state-dir "$CA_STATE" enroll --non-interactive --server "$HTTPS_URL" --ca-file "$CA_WIN" \
+  --token "$ENROLL4" --name wine-cafile --credential-store file
+[ "$rc" = 0 ] || fail "enroll over HTTPS with --ca-file"
+jq -e '.ca_file | test("ca.pem$")' "$PROGRAMDATA/RT-cafile/config.json" >/dev/null \
+  || fail "the enrollment does not keep the CA file"
+for i in 1 2; do
+  T=90 agent --state-dir "$CA_STATE" collect
+  [ "$rc" = 0 ] && grep -q 'uploaded 1 sample' "$WORK/last.err" || fail "collect $i over HTTPS with --ca-file"
+done
 stop_server
-say "all $passed checks passed (HTTPS with the private CA trusted: $HTTPS_RESULT)"
+T=90 agent --state-dir "$CA_STATE" collect
+[ "$rc" = 0 ] || fail "collect with the HTTPS server down"
+start_tls_server
+agent --state-dir "$CA_STATE" sync
+[ "$rc" = 0 ] || fail "sync over HTTPS after the outage"
+CA_DEVICE=$(tuis devices --json | jq -r '(if type == "array" then . else .devices end)[] | select(.name == "wine-cafile") | .id')
+[ -n "$CA_DEVICE" ] || fail "the server does not list the device wine-cafile"
+STORED=$(tuis export --format ndjson --what samples --device "$CA_DEVICE" --since 1d | grep -c '"seq"' || true)
+[ "$STORED" = 3 ] || fail "the server stores $STORED samples of wine-cafile, expected exactly 3"
+ok "HTTPS with --ca-file: enrolled, 2 uploaded, 1 queued through an outage and synced: exactly 3 stored"
+T=60 wine_run rt-tui.exe --server "$HTTPS_URL" --token "$ADMIN_TOKEN" --ca-file "$CA_WIN" devices --json
+[ "$rc" = 0 ] || fail "rt-tui.exe --ca-file devices --json over HTTPS"
+jq -e '(if type == "array" then . else .devices end) | map(select(.name == "wine-cafile")) | length == 1' \
+  "$WORK/last.out" >/dev/null || fail "rt-tui.exe over HTTPS does not list wine-cafile"
+ok "rt-tui.exe over HTTPS with --ca-file lists the device"
+
+stop_server
+say "all $passed checks passed (HTTPS with the private CA in the Windows store: $HTTPS_RESULT; with --ca-file: verified)"
