@@ -7,7 +7,9 @@
 #
 # Downloads rt-agent-<os>-<arch> and its .sha256 from <server>/downloads/, verifies the SHA-256,
 # installs the binary (root: /usr/local/bin, others: ~/.local/bin) and runs `rt-agent enroll`
-# with the remaining arguments (the server URL is passed on as --server).
+# with the remaining arguments (the server URL is passed on as --server). With a private CA,
+# `--ca-file FILE` among those arguments (or RT_CA_FILE) is also what the downloads trust:
+#   curl --cacert ca.pem -fsSL https://rt.example.com/downloads/install-agent.sh | sh -s -- https://rt.example.com --ca-file ca.pem
 #
 # Environment: RT_INSTALL_PREFIX (default /usr/local for root, $HOME/.local otherwise),
 # RT_INSTALL_BIN_DIR (default $RT_INSTALL_PREFIX/bin), RT_AGENT_PLATFORM (e.g. linux-x86_64, to
@@ -48,11 +50,30 @@ else
 fi
 bin_dir=${RT_INSTALL_BIN_DIR:-$prefix/bin}
 
+# The CA the agent will trust (--ca-file FILE / --ca-file=FILE / RT_CA_FILE) is the one the
+# downloads are checked with, too.
+ca_file=${RT_CA_FILE:-}
+prev=
+for a in "$@"; do
+  case "$a" in --ca-file=*) ca_file=${a#--ca-file=} ;; esac
+  [ "$prev" = --ca-file ] && ca_file=$a
+  prev=$a
+done
+[ -z "$ca_file" ] || [ -r "$ca_file" ] || die "cannot read the CA file '$ca_file' (--ca-file)"
+
 fetch() { # url file
   if command -v curl >/dev/null 2>&1; then
-    curl -fsSL --proto '=http,https' -o "$2" "$1"
+    if [ -n "$ca_file" ]; then
+      curl -fsSL --proto '=http,https' --cacert "$ca_file" -o "$2" "$1"
+    else
+      curl -fsSL --proto '=http,https' -o "$2" "$1"
+    fi
   elif command -v wget >/dev/null 2>&1; then
-    wget -q -O "$2" "$1"
+    if [ -n "$ca_file" ]; then
+      wget -q --ca-certificate="$ca_file" -O "$2" "$1"
+    else
+      wget -q -O "$2" "$1"
+    fi
   else
     die "neither curl nor wget is installed"
   fi

@@ -129,3 +129,49 @@ async fn missing_platform_build_is_reported() {
     assert!(!home.path().join("prefix/bin/rt-agent").exists());
     server.stop().await;
 }
+
+/// An HTTPS server with a private CA: `--ca-file` among the enroll options is what the
+/// script's downloads trust too, and the enrollment keeps it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn script_over_https_trusts_the_ca_file_it_passes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pki = rt_server::testing::test_pki(&tmp.path().join("pki"), "rt install CA").unwrap();
+    let mut config = rt_server::Config::with_data_dir(tmp.path().join("data"));
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.tls = Some(pki.tls_files());
+    let server = TestServer::start_with(config).await.unwrap();
+    publish(&server, false);
+    let token = server.enrollment_token().await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let ca = pki.ca.display().to_string();
+    let args = [
+        "--non-interactive",
+        "--token",
+        &token,
+        "--install",
+        "none",
+        "--ca-file",
+        &ca,
+    ];
+    let out = tokio::task::block_in_place(|| run_script(&server, home.path(), &args));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Checksum verified"), "{stdout}");
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.path().join("state/config.json")).unwrap())
+            .unwrap();
+    assert_eq!(cfg["ca_file"], ca.as_str());
+    // Without the CA the download itself is refused and nothing is installed.
+    let home2 = tempfile::tempdir().unwrap();
+    let out = tokio::task::block_in_place(|| {
+        run_script(
+            &server,
+            home2.path(),
+            &["--non-interactive", "--token", &token],
+        )
+    });
+    assert!(!out.status.success());
+    assert!(!home2.path().join("prefix/bin/rt-agent").exists());
+    server.stop().await;
+}
