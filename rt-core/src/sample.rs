@@ -28,6 +28,12 @@ pub struct Sample {
     pub processes: Option<ProcessStats>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentSelfReport>,
+    /// Compliance facts (disk encryption, firewall, secure boot, screen lock, OS updates). An
+    /// agent reads them at its first collection and then about once an hour, and sends them
+    /// only in the sample after a reading; absent means "as in the newest sample that had
+    /// them". Agents before them never send any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance: Option<ComplianceFacts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -225,6 +231,66 @@ pub struct AgentSelfReport {
     pub collection_ms: u64,
 }
 
+/// A yes/no fact the agent may not be able to read. `unknown` is a value of its own: a policy
+/// never counts it as a pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Fact {
+    Yes,
+    No,
+    #[default]
+    Unknown,
+}
+
+impl Fact {
+    pub fn from_bool(b: bool) -> Fact {
+        if b { Fact::Yes } else { Fact::No }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fact::Yes => "yes",
+            Fact::No => "no",
+            Fact::Unknown => "unknown",
+        }
+    }
+}
+
+/// What the agent could find out about the machine's security settings (issue 15 item 1).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComplianceFacts {
+    /// Disk encryption of each volume the sample's `disks` list (by mount point).
+    #[serde(default)]
+    pub volumes: Vec<VolumeEncryption>,
+    /// A host firewall is enabled (ufw/firewalld on Linux, every Windows profile, the macOS
+    /// application firewall).
+    #[serde(default)]
+    pub firewall: Fact,
+    /// UEFI Secure Boot is on (`no` on a machine booted without UEFI).
+    #[serde(default)]
+    pub secure_boot: Fact,
+    /// The screen locks by itself (password after the screen saver).
+    #[serde(default)]
+    pub screen_lock: Fact,
+    /// When the operating system last installed updates, where it tells (package manager,
+    /// Windows hot fixes, macOS software update history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_updated_at: Option<DateTime<Utc>>,
+}
+
+/// Encryption of one volume.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VolumeEncryption {
+    pub mount_point: String,
+    pub encrypted: Fact,
+    /// How, when known: `luks1`, `luks2`, `dm-crypt`, `bitlocker`, `filevault`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+}
+
 /// The scalar figures the server stores in columns and the console shows in the fleet table.
 /// Computed in one place so every component derives them the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -369,6 +435,7 @@ impl Sample {
                 dropped_since_last_upload: 0,
                 collection_ms: 250,
             }),
+            compliance: None,
         }
     }
 }

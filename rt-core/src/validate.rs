@@ -518,6 +518,31 @@ impl Checker<'_> {
                 false,
             );
         }
+
+        // compliance facts
+        if let Some(t) = s.compliance.as_ref().and_then(|c| c.os_updated_at) {
+            self.time(|| join(p, "compliance.os_updated_at"), t);
+        }
+        if let Some(c) = &s.compliance
+            && self.list(
+                || join(p, "compliance.volumes"),
+                c.volumes.len(),
+                MAX_LIST_LEN,
+            )
+        {
+            for (i, v) in c.volumes.iter().enumerate() {
+                let vp = join(p, &format!("compliance.volumes[{i}]"));
+                self.text(
+                    || join(&vp, "mount_point"),
+                    &v.mount_point,
+                    MAX_STRING_LEN,
+                    true,
+                );
+                if let Some(m) = &v.method {
+                    self.text(|| join(&vp, "method"), m, MAX_STRING_LEN, false);
+                }
+            }
+        }
     }
 
     fn inventory(&mut self, p: &str, inv: &Inventory) {
@@ -613,6 +638,12 @@ impl Validate for Sample {
         }
         if let Some(a) = &mut self.agent {
             n(&mut a.version);
+        }
+        if let Some(c) = &mut self.compliance {
+            for v in &mut c.volumes {
+                n(&mut v.mount_point);
+                o(&mut v.method);
+            }
         }
     }
 }
@@ -927,6 +958,47 @@ mod tests {
             ],
             "{p:#?}"
         );
+    }
+
+    #[test]
+    fn compliance_facts_are_bounded_and_checked() {
+        use crate::sample::{ComplianceFacts, Fact, VolumeEncryption};
+        let mut s = Sample::example(1, now());
+        s.compliance = Some(ComplianceFacts {
+            volumes: vec![VolumeEncryption {
+                mount_point: "/".into(),
+                encrypted: Fact::Yes,
+                method: Some("luks2".into()),
+            }],
+            os_updated_at: Some(now() - chrono::Duration::days(3)),
+            ..Default::default()
+        });
+        assert_eq!(s.validate(now()), vec![]);
+        let c = s.compliance.as_mut().unwrap();
+        c.os_updated_at = Some(now() + chrono::Duration::days(3));
+        c.volumes[0].mount_point = String::new();
+        c.volumes[0].method = Some("x".repeat(limits::MAX_STRING_LEN + 1));
+        assert_eq!(
+            fields(&s.validate(now())),
+            vec![
+                "compliance.os_updated_at",
+                "compliance.volumes[0].mount_point",
+                "compliance.volumes[0].method",
+            ]
+        );
+        s.compliance.as_mut().unwrap().volumes =
+            vec![VolumeEncryption::default(); limits::MAX_LIST_LEN + 1];
+        assert!(
+            fields(&s.validate(now())).contains(&"compliance.volumes"),
+            "a list longer than the cap is refused as a whole"
+        );
+        // JSON: unknown is a value of its own, and absent facts read as unknown.
+        let v: ComplianceFacts =
+            serde_json::from_str(r#"{"volumes":[{"mount_point":"C:\\","encrypted":"unknown"}]}"#)
+                .unwrap();
+        assert_eq!(v.firewall, Fact::Unknown);
+        assert_eq!(v.volumes[0].encrypted, Fact::Unknown);
+        assert!(serde_json::from_str::<ComplianceFacts>(r#"{"firewall":"maybe"}"#).is_err());
     }
 
     #[test]

@@ -425,6 +425,8 @@ impl DeviceSim {
                 dropped_since_last_upload: 0,
                 collection_ms: self.rng.random_range(120..450),
             }),
+            // Like the agent: with the first sample and then about once an hour.
+            compliance: (seq % 12 == 1).then(|| plan.compliance(t)),
         }
     }
 }

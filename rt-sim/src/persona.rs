@@ -146,7 +146,49 @@ fn mac(rng: &mut StdRng) -> String {
 
 const GIB: u64 = 1024 * 1024 * 1024;
 
+/// Devices that fail one compliance fact each (healthy otherwise; the first devices after the
+/// special conditions): an unencrypted system disk, an OS not updated for 200 days, the
+/// firewall off. Every other device is encrypted, firewalled and updated within 20 days.
+pub const UNENCRYPTED_INDEX: u32 = 9;
+pub const OUTDATED_OS_INDEX: u32 = 10;
+pub const FIREWALL_OFF_INDEX: u32 = 11;
+
 impl DevicePlan {
+    /// The compliance facts this device reports at time `t` (see [`UNENCRYPTED_INDEX`]).
+    pub fn compliance(&self, t: chrono::DateTime<chrono::Utc>) -> rt_core::sample::ComplianceFacts {
+        use rt_core::sample::{ComplianceFacts, Fact, VolumeEncryption};
+        let (mount, method) = match self.os {
+            Os::Windows => ("C:\\", "bitlocker-xtsaes128"),
+            Os::MacOs => ("/", "filevault"),
+            Os::Linux => ("/", "luks2"),
+        };
+        let encrypted = self.index != UNENCRYPTED_INDEX;
+        let days_since_update = if self.index == OUTDATED_OS_INDEX {
+            200
+        } else {
+            (mix(u64::from(self.index)) % 20) as i64
+        };
+        ComplianceFacts {
+            volumes: vec![VolumeEncryption {
+                mount_point: mount.into(),
+                encrypted: Fact::from_bool(encrypted),
+                method: encrypted.then(|| method.to_string()),
+            }],
+            firewall: Fact::from_bool(self.index != FIREWALL_OFF_INDEX),
+            secure_boot: if self.os == Os::MacOs {
+                Fact::Unknown
+            } else {
+                Fact::Yes
+            },
+            screen_lock: if self.os == Os::Windows {
+                Fact::Yes
+            } else {
+                Fact::Unknown
+            },
+            os_updated_at: Some(t - chrono::Duration::days(days_since_update)),
+        }
+    }
+
     /// The plan of device `index` in the fleet of `seed`.
     pub fn new(seed: u64, index: u32) -> DevicePlan {
         let mut rng = rng_for(seed, index, 1);

@@ -5,6 +5,7 @@
 //! checked-in fixtures. A [`Collector`] keeps its sysinfo state between collections so that the
 //! resident `run` loop refreshes only what changed and CPU usage covers the whole interval.
 
+pub mod compliance;
 pub mod cpu_times;
 pub mod linux;
 pub mod macos;
@@ -29,8 +30,8 @@ pub(crate) fn read_fixture(dir: &str, name: &str) -> String {
 use chrono::{DateTime, Utc};
 use rt_core::inventory::{DiskInventory, Inventory};
 use rt_core::sample::{
-    AgentSelfReport, CpuStats, DiskStats, InterfaceStats, MemoryStats, NetworkStats, ProcessInfo,
-    ProcessStats, Sample, SmartStats, ThermalSensor,
+    AgentSelfReport, ComplianceFacts, CpuStats, DiskStats, InterfaceStats, MemoryStats,
+    NetworkStats, ProcessInfo, ProcessStats, Sample, SmartStats, ThermalSensor,
 };
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -115,6 +116,9 @@ pub struct Collector {
     collections: u64,
     smart_cache: Option<(Instant, HashMap<String, SmartStats>)>,
     smart_ttl: Duration,
+    /// When the compliance facts were last read, and for which volumes (re-read hourly or when
+    /// the mounted volumes change).
+    compliance_read: Option<(Instant, Vec<(String, String)>)>,
 }
 
 impl std::fmt::Debug for Collector {
@@ -182,6 +186,7 @@ impl Collector {
             collections: 0,
             smart_cache: None,
             smart_ttl: Duration::from_secs(3600),
+            compliance_read: None,
         })
     }
 
@@ -248,6 +253,11 @@ impl Collector {
                 d.0.smart = Some(s.clone());
             }
         }
+        let volumes: Vec<(String, String)> = disks
+            .iter()
+            .map(|d| (d.0.mount_point.clone(), d.2.clone()))
+            .collect();
+        let compliance = self.compliance(volumes);
         let disks: Vec<DiskStats> = disks.into_iter().map(|d| d.0).collect();
         let network = Some(self.network_stats(ctx.server_reachable));
         let thermal = self
@@ -292,14 +302,30 @@ impl Collector {
                 dropped_since_last_upload: ctx.dropped_since_last_upload,
                 collection_ms,
             }),
+            compliance,
         }
+    }
+
+    /// Compliance facts when they are re-read: at the first collection, then at most every
+    /// [`compliance::REFRESH_EVERY`] or when the set of volumes changed (a disk plugged in);
+    /// None in between (the facts of the newest sample that had them still hold).
+    fn compliance(&mut self, volumes: Vec<(String, String)>) -> Option<ComplianceFacts> {
+        if let Some((at, vols)) = &self.compliance_read
+            && *vols == volumes
+            && at.elapsed() < compliance::REFRESH_EVERY
+        {
+            return None;
+        }
+        let facts = compliance::collect(&volumes);
+        self.compliance_read = Some((Instant::now(), volumes));
+        Some(facts)
     }
 
     /// Real mounts, deduplicated (bind mounts of one file system count once), with the parent
     /// block device for SMART matching.
-    fn disk_stats(&self) -> Vec<(DiskStats, Option<String>)> {
+    fn disk_stats(&self) -> Vec<(DiskStats, Option<String>, String)> {
         let mut seen: HashMap<(String, u64), usize> = HashMap::new();
-        let mut out: Vec<(DiskStats, Option<String>)> = Vec::new();
+        let mut out: Vec<(DiskStats, Option<String>, String)> = Vec::new();
         for d in self.disks.iter() {
             let fs = d.file_system().to_string_lossy().to_string();
             let mp = d.mount_point().to_string_lossy().to_string();
@@ -324,10 +350,10 @@ impl Collector {
             let key = (name.clone(), d.total_space());
             match seen.get(&key) {
                 Some(&i) if out[i].0.mount_point.len() <= mp.len() => continue,
-                Some(&i) => out[i] = (stat, smart_key(&name, &mp)),
+                Some(&i) => out[i] = (stat, smart_key(&name, &mp), name.clone()),
                 None => {
                     seen.insert(key, out.len());
-                    out.push((stat, smart_key(&name, &mp)));
+                    out.push((stat, smart_key(&name, &mp), name.clone()));
                 }
             }
         }

@@ -12,14 +12,17 @@
 //! - byte counts divisible by 1024 as KiB shifted left by one, others as bytes shifted, `| 1`.
 //! - strings (mount points, file systems, labels, interface and process names, MAC addresses,
 //!   the agent version) as ids into the `sample_strings` dictionary, which the writer fills.
-//! - optional groups and fields behind a flags varint.
+//! - optional groups and fields behind a flags varint. Groups added later (bit 7: compliance
+//!   facts) come after the older ones, so a blob written before them still reads back.
+//! - facts (yes / no / unknown) as 1 / 2 / 0, two bits each.
 //!
 //! `encode` and `decode` are exact inverses (property test below); nothing here is lossy.
 
 use chrono::{DateTime, TimeZone, Utc};
 use rt_core::sample::{
-    AgentSelfReport, BatteryState, BatteryStats, CpuStats, DiskStats, InterfaceStats, MemoryStats,
-    NetworkStats, ProcessInfo, ProcessStats, Sample, SmartProtocol, SmartStats, ThermalSensor,
+    AgentSelfReport, BatteryState, BatteryStats, ComplianceFacts, CpuStats, DiskStats, Fact,
+    InterfaceStats, MemoryStats, NetworkStats, ProcessInfo, ProcessStats, Sample, SmartProtocol,
+    SmartStats, ThermalSensor, VolumeEncryption,
 };
 
 const VERSION: u8 = 1;
@@ -125,7 +128,8 @@ pub fn encode(s: &Sample, dict: &mut impl Intern) -> Vec<u8> {
         | u64::from(s.processes.is_some()) << 3
         | u64::from(s.agent.is_some()) << 4
         | u64::from(s.cpu.load_avg.is_some()) << 5
-        | u64::from(s.cpu.frequency_mhz.is_some()) << 6;
+        | u64::from(s.cpu.frequency_mhz.is_some()) << 6
+        | u64::from(s.compliance.is_some()) << 7;
     w.u(flags);
     w.time(s.collected_at);
     w.u(s.uptime_s);
@@ -300,7 +304,42 @@ pub fn encode(s: &Sample, dict: &mut impl Intern) -> Vec<u8> {
         w.u(a.dropped_since_last_upload);
         w.u(a.collection_ms);
     }
+    if let Some(c) = &s.compliance {
+        let facts = fact_bits(c.firewall)
+            | fact_bits(c.secure_boot) << 2
+            | fact_bits(c.screen_lock) << 4
+            | u64::from(c.os_updated_at.is_some()) << 6;
+        w.u(facts);
+        if let Some(t) = c.os_updated_at {
+            w.time(t);
+        }
+        w.u(c.volumes.len() as u64);
+        for v in &c.volumes {
+            w.s(&v.mount_point);
+            w.u(fact_bits(v.encrypted) | u64::from(v.method.is_some()) << 2);
+            if let Some(m) = &v.method {
+                w.s(m);
+            }
+        }
+    }
     w.out
+}
+
+fn fact_bits(f: Fact) -> u64 {
+    match f {
+        Fact::Unknown => 0,
+        Fact::Yes => 1,
+        Fact::No => 2,
+    }
+}
+
+fn fact_of(bits: u64) -> Result<Fact, DecodeError> {
+    match bits & 3 {
+        0 => Ok(Fact::Unknown),
+        1 => Ok(Fact::Yes),
+        2 => Ok(Fact::No),
+        _ => Err(DecodeError("unknown fact value")),
+    }
 }
 
 struct R<'a, D: Resolve> {
@@ -579,6 +618,34 @@ pub fn decode(seq: u64, blob: &[u8], dict: &mut impl Resolve) -> Result<Sample, 
     } else {
         None
     };
+    let compliance = if bit(7) {
+        let facts = r.u()?;
+        let os_updated_at = if facts & (1 << 6) != 0 {
+            Some(r.time()?)
+        } else {
+            None
+        };
+        let n = r.len()?;
+        let mut volumes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mount_point = r.s()?;
+            let f = r.u()?;
+            volumes.push(VolumeEncryption {
+                mount_point,
+                encrypted: fact_of(f)?,
+                method: if f & 4 != 0 { Some(r.s()?) } else { None },
+            });
+        }
+        Some(ComplianceFacts {
+            volumes,
+            firewall: fact_of(facts)?,
+            secure_boot: fact_of(facts >> 2)?,
+            screen_lock: fact_of(facts >> 4)?,
+            os_updated_at,
+        })
+    } else {
+        None
+    };
     if !r.b.is_empty() {
         return Err(DecodeError("trailing bytes"));
     }
@@ -601,6 +668,7 @@ pub fn decode(seq: u64, blob: &[u8], dict: &mut impl Resolve) -> Result<Sample, 
         battery,
         processes,
         agent,
+        compliance,
     })
 }
 
@@ -692,7 +760,10 @@ mod tests {
                         proptest::option::of(num()), proptest::option::of(big()), 0u8..5)),
                     processes in proptest::option::of((big(), proptest::collection::vec(
                         (text(), any::<u32>(), num(), big()), 0..6))),
-                    agent in proptest::option::of((text(), big(), big(), big()))) -> Sample {
+                    agent in proptest::option::of((text(), big(), big(), big())),
+                    compliance in proptest::option::of((proptest::collection::vec((text(), 0u8..3, proptest::option::of(text())), 0..4),
+                        0u8..3, 0u8..3, 0u8..3, proptest::option::of(time())))) -> Sample {
+            let fact = |i: u8| [Fact::Unknown, Fact::Yes, Fact::No][i as usize];
             Sample {
                 seq, collected_at, uptime_s, boot_time,
                 cpu: CpuStats { usage_pct: usage, per_core_pct: per_core, load_avg: load.map(|(a, b, c)| [a, b, c]), cores, frequency_mhz: freq },
@@ -704,6 +775,9 @@ mod tests {
                     state: [BatteryState::Charging, BatteryState::Discharging, BatteryState::Full, BatteryState::NotCharging, BatteryState::Unknown][st as usize] }),
                 processes: processes.map(|(count, top)| ProcessStats { count, top_cpu: top.into_iter().map(|(name, pid, cpu_pct, memory_bytes)| ProcessInfo { name, pid, cpu_pct, memory_bytes }).collect() }),
                 agent: agent.map(|(version, queue_depth, dropped_since_last_upload, collection_ms)| AgentSelfReport { version, queue_depth, dropped_since_last_upload, collection_ms }),
+                compliance: compliance.map(|(volumes, fw, sb, sl, os_updated_at)| ComplianceFacts {
+                    volumes: volumes.into_iter().map(|(mount_point, e, method)| VolumeEncryption { mount_point, encrypted: fact(e), method }).collect(),
+                    firewall: fact(fw), secure_boot: fact(sb), screen_lock: fact(sl), os_updated_at }),
             }
         }
     }
