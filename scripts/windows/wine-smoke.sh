@@ -169,10 +169,12 @@ took=$(($(date +%s) - started))
 # Wine reports no disks or network interfaces to sysinfo; those are checked on Linux only.
 jq -e '.cpu.cores >= 1 and (.cpu.per_core_pct | length) == .cpu.cores
        and .cpu.usage_pct >= 0 and .cpu.usage_pct <= 100
-       and .memory.total_bytes > 0 and .battery == null' "$WORK/last.out" >/dev/null \
-  || fail "collect --print: cpu (total and per core), memory, no battery"
+       and .memory.total_bytes > 0 and .battery == null
+       and .compliance.firewall == "unknown" and .compliance.secure_boot == "unknown"
+       and (.compliance.volumes | all(.encrypted == "unknown"))' "$WORK/last.out" >/dev/null \
+  || fail "collect --print: cpu (total and per core), memory, no battery, compliance facts unknown"
 [ "$took" -lt 45 ] || fail "collect --print took ${took} s: the PowerShell extras are not bounded"
-ok "collect --print in ${took} s: cpu $(jq -c '[.cpu.usage_pct, .cpu.per_core_pct]' "$WORK/last.out") from GetSystemTimes, battery unknown"
+ok "collect --print in ${took} s: cpu $(jq -c '[.cpu.usage_pct, .cpu.per_core_pct]' "$WORK/last.out") from GetSystemTimes, battery and compliance facts (BitLocker, firewall, Secure Boot) unknown"
 T=90 agent inventory --json
 [ "$rc" = 0 ] || fail "inventory --json"
 jq -e '.cpu_cores >= 1 and .serial_number == null' "$WORK/last.out" >/dev/null || fail "inventory --json"
