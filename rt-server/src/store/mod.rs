@@ -13,6 +13,7 @@ pub mod devices;
 pub mod enrollment;
 pub mod events;
 pub mod fleet;
+pub mod retention;
 pub mod rollups;
 pub mod samples;
 pub mod schema;
