@@ -65,8 +65,7 @@ pub async fn evaluate_alerts(state: &State) -> Result<usize, StoreError> {
                 let latest = row.latest();
                 let h = health_of(&st, &row, latest.as_ref(), now);
                 let bad = matches!(h.level, HealthLevel::Critical | HealthLevel::Offline);
-                let raised =
-                    events::latest_alert_kind(c, row.id)?.as_deref() == Some("alert_raised");
+                let raised = events::latest_alert_kind(c, row.id)? == Some(EventKind::AlertRaised);
                 if bad && !raised {
                     events::record(
                         c,

@@ -158,7 +158,7 @@ async fn alerts_raise_and_clear_once_retention_keeps_latest_samples_and_sessions
                     users::insert_token(
                         c,
                         admin.id,
-                        "session",
+                        users::UserTokenKind::Session,
                         name,
                         &hash,
                         now - Duration::days(3),

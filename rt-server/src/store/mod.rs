@@ -17,6 +17,7 @@ pub mod retention;
 pub mod rollups;
 pub mod samples;
 pub mod schema;
+pub mod types;
 pub mod upgrade;
 pub mod users;
 

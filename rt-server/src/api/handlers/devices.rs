@@ -368,7 +368,9 @@ pub async fn fleet_summary(state: State, _viewer: Caller) -> Result<Response, Ap
         s.online += online;
         s.offline += n - online.min(n);
         *s.by_health.entry(level.as_str().to_string()).or_insert(0) += n;
-        *s.by_lifecycle.entry(g.lifecycle_state).or_insert(0) += n;
+        *s.by_lifecycle
+            .entry(g.lifecycle_state.0.as_str().to_string())
+            .or_insert(0) += n;
     }
     Ok(json(&s, StatusCode::OK))
 }
