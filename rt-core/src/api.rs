@@ -712,6 +712,23 @@ pub struct FleetSummary {
     /// Counts by lifecycle state name.
     pub by_lifecycle: std::collections::BTreeMap<String, u64>,
     pub generated_at: Option<DateTime<Utc>>,
+    /// Storage tiers the server's database size cap keeps for less time than configured
+    /// (absent when none: the configured retention applies).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retention_cut: Vec<RetentionCut>,
+}
+
+/// A storage tier (`raw`, `5m`, `1h`, `1d`) that the server's database size cap keeps for
+/// fewer days than configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RetentionCut {
+    pub tier: String,
+    /// Days the tier is configured to keep; None: forever.
+    pub configured_days: Option<u32>,
+    pub kept_days: u32,
+    /// When the cap first cut this tier.
+    pub since: DateTime<Utc>,
 }
 
 /// Export formats of GET /api/v1/export/{what}.

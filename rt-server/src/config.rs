@@ -22,8 +22,8 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     pub collection_interval_s: u32,
     pub session_hours: u32,
-    /// Raw samples older than this are deleted by the retention job (0 = keep forever).
-    pub retention_days: u32,
+    /// How long each storage tier is kept, and the optional database size cap (`[retention]`).
+    pub retention: Retention,
     pub limits: Limits,
     pub health: HealthPolicy,
     /// Serve `/metrics` without authentication (default true; bind to loopback or firewall it).
@@ -92,6 +92,37 @@ impl Default for Limits {
     }
 }
 
+/// Days each storage tier is kept (0 = keep forever) and an optional cap on the database's
+/// size. The cap shortens the tiers (raw first) while the database is larger than it; see
+/// `store::retention` and docs/operations.md "Retention".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retention {
+    /// Raw samples (each device's latest sample is kept however old).
+    pub raw_days: u32,
+    /// 5-minute rollups.
+    pub rollup_5m_days: u32,
+    /// Hourly rollups.
+    pub rollup_1h_days: u32,
+    /// Daily rollups (default 0: kept).
+    pub rollup_1d_days: u32,
+    /// Bytes the database may use (its pages in use, not counting free pages SQLite reuses);
+    /// None: no cap.
+    pub max_database_bytes: Option<u64>,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            raw_days: 14,
+            rollup_5m_days: 90,
+            rollup_1h_days: 730,
+            rollup_1d_days: 0,
+            max_database_bytes: None,
+        }
+    }
+}
+
 /// The TOML file. Every key is optional.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -104,7 +135,9 @@ pub struct FileConfig {
     pub tls_key: Option<PathBuf>,
     pub collection_interval_s: Option<u32>,
     pub session_hours: Option<u32>,
+    /// Before `[retention]`: days raw samples are kept. Still read, as `[retention] raw_days`.
     pub retention_days: Option<u32>,
+    pub retention: Option<Retention>,
     pub metrics_public: Option<bool>,
     pub limits: Option<Limits>,
     pub health: Option<HealthPolicy>,
@@ -147,7 +180,7 @@ impl Config {
             tls: None,
             collection_interval_s: DEFAULT_COLLECTION_INTERVAL_S,
             session_hours: 12,
-            retention_days: 90,
+            retention: Retention::default(),
             limits: Limits::default(),
             health: HealthPolicy::default(),
             metrics_public: true,
@@ -188,8 +221,22 @@ impl Config {
             anyhow::ensure!(h >= 1, "session_hours must be at least 1");
             c.session_hours = h;
         }
-        if let Some(r) = file.retention_days {
-            c.retention_days = r;
+        if let Some(r) = file.retention {
+            c.retention = r;
+        }
+        if let Some(days) = file.retention_days {
+            // The old top-level key meant raw samples; giving both would be ambiguous.
+            anyhow::ensure!(
+                file.retention.is_none(),
+                "config has both `retention_days` and `[retention]`: move it to `[retention] raw_days = {days}`"
+            );
+            c.retention.raw_days = days;
+        }
+        if let Some(cap) = c.retention.max_database_bytes {
+            anyhow::ensure!(
+                cap >= 1024 * 1024,
+                "[retention] max_database_bytes must be at least 1048576 (1 MiB)"
+            );
         }
         if let Some(m) = file.metrics_public {
             c.metrics_public = m;
@@ -264,11 +311,54 @@ mod tests {
     }
 
     #[test]
+    fn retention_tiers_from_the_file_and_the_old_key_maps_to_raw() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("rt.toml");
+        let load = |text: &str| {
+            std::fs::write(&file, text).unwrap();
+            Config::resolve(Overrides {
+                config: Some(file.clone()),
+                ..Default::default()
+            })
+        };
+        let c =
+            load("[retention]\nrollup_5m_days = 30\nmax_database_bytes = 10737418240\n").unwrap();
+        assert_eq!(
+            c.retention,
+            Retention {
+                rollup_5m_days: 30,
+                max_database_bytes: Some(10 * 1024 * 1024 * 1024),
+                ..Retention::default()
+            }
+        );
+        // A configuration written before the tiers existed still loads: raw samples.
+        let c = load("retention_days = 180\n").unwrap();
+        assert_eq!(c.retention.raw_days, 180);
+        assert_eq!(c.retention.rollup_1h_days, 730);
+        let err = load("retention_days = 180\n[retention]\nraw_days = 7\n").unwrap_err();
+        assert!(err.to_string().contains("raw_days = 180"), "{err}");
+        let err = load("[retention]\nmax_database_bytes = 10\n").unwrap_err();
+        assert!(err.to_string().contains("max_database_bytes"), "{err}");
+        let err = load("[retention]\nraw = 7\n").unwrap_err();
+        assert!(err.to_string().contains("raw"), "{err}");
+    }
+
+    #[test]
     fn zero_config_defaults() {
         let c = Config::resolve(Overrides::default()).unwrap();
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(c.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
         assert_eq!(c.collection_interval_s, 300);
+        assert_eq!(
+            (
+                c.retention.raw_days,
+                c.retention.rollup_5m_days,
+                c.retention.rollup_1h_days,
+                c.retention.rollup_1d_days,
+                c.retention.max_database_bytes
+            ),
+            (14, 90, 730, 0, None)
+        );
         assert!(c.tls.is_none());
     }
 }

@@ -1,13 +1,13 @@
 //! Background jobs: alert evaluation (offline and critical devices become `alert_raised` /
 //! `alert_cleared` events), the alert rules' clock (`tick_alert_rules`: device offline, settled
-//! backlogs), retention of raw samples (each device's latest sample is kept), and
-//! expired-session clean-up.
+//! backlogs), retention of every storage tier with the optional database size cap
+//! (`store::retention`; each device's latest sample is kept), and expired-session clean-up.
 //! They stop when the server shuts down.
 
 use crate::api::State;
 use crate::api::handlers::devices::health_of;
-use crate::store::{StoreError, alerts, devices, events, from_ms, samples, users};
-use chrono::{Duration, Utc};
+use crate::store::{StoreError, alerts, devices, events, retention, users};
+use chrono::Utc;
 use rt_core::api::{EventKind, HealthLevel};
 use tokio::sync::watch;
 
@@ -17,8 +17,6 @@ const ALERT_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
 const RULE_TICK_PERIOD: std::time::Duration = std::time::Duration::from_secs(30);
 /// How often retention runs.
 const RETENTION_PERIOD: std::time::Duration = std::time::Duration::from_secs(3600);
-/// Rows deleted per statement by retention.
-const RETENTION_CHUNK: i64 = 5000;
 
 pub fn spawn(state: State, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -42,7 +40,7 @@ pub fn spawn(state: State, mut stop: watch::Receiver<bool>) -> tokio::task::Join
                     }
                 }
                 _ = retention.tick() => {
-                    if let Err(e) = run_retention(&state).await {
+                    if let Err(e) = run_retention(&state, Utc::now()).await {
                         tracing::warn!(error = %e, "retention failed");
                     }
                 }
@@ -67,8 +65,7 @@ pub async fn evaluate_alerts(state: &State) -> Result<usize, StoreError> {
                 let latest = row.latest();
                 let h = health_of(&st, &row, latest.as_ref(), now);
                 let bad = matches!(h.level, HealthLevel::Critical | HealthLevel::Offline);
-                let raised =
-                    events::latest_alert_kind(c, row.id)?.as_deref() == Some("alert_raised");
+                let raised = events::latest_alert_kind(c, row.id)? == Some(EventKind::AlertRaised);
                 if bad && !raised {
                     events::record(
                         c,
@@ -110,49 +107,66 @@ pub async fn tick_alert_rules(state: &State) -> Result<usize, StoreError> {
     Ok(n)
 }
 
-async fn run_retention(state: &State) -> Result<(), StoreError> {
-    let days = state.config.retention_days;
-    let now = Utc::now();
+/// Retention of every storage tier and the database size cap (`store::retention`), then the
+/// expired-session clean-up. Deleted rows and cap changes go to `/metrics`; a cap that cuts
+/// into retention (or stops doing so) is a warning in the log, and `/fleet/summary` shows it.
+pub async fn run_retention(
+    state: &State,
+    now: chrono::DateTime<Utc>,
+) -> Result<retention::Report, StoreError> {
     state
         .store
         .run(move |c| users::purge_expired_sessions(c, now).map(|_| ()))
         .await?;
-    if days == 0 {
-        return Ok(());
-    }
-    let expired = now - Duration::days(i64::from(days));
-    // Each device's latest sample is kept however old it is: it is what the device list,
-    // health and alerts show for a device that stopped reporting.
-    let cutoffs: Vec<(i64, chrono::DateTime<Utc>)> = state
-        .store
-        .run(move |c| {
-            Ok::<_, StoreError>(
-                devices::all(c)?
-                    .iter()
-                    .map(|d| {
-                        let latest = d.latest_seq.and(d.latest_collected_at).map(from_ms);
-                        let before = latest.map_or(expired, |latest| latest.min(expired));
-                        (d.id, before)
-                    })
-                    .collect(),
-            )
-        })
-        .await?;
-    let mut total = 0;
-    for (id, before) in cutoffs {
-        loop {
-            let n = state
-                .store
-                .run(move |c| samples::delete_older_than(c, id, before, RETENTION_CHUNK))
-                .await?;
-            total += n;
-            if n < RETENTION_CHUNK as usize {
-                break;
-            }
-        }
-    }
+    let policy = retention::Policy::from_config(&state.config.retention);
+    let report = retention::run(&state.store, &policy, now).await?;
+    state.metrics.record_retention(&report);
+    let total: u64 = report.deleted.values().sum();
     if total > 0 {
-        tracing::info!(deleted = total, days, "retention removed old raw samples");
+        let per_tier: Vec<String> = report
+            .deleted
+            .iter()
+            .map(|(t, n)| format!("{}={n}", t.as_str()))
+            .collect();
+        tracing::info!(deleted = total, tiers = %per_tier.join(" "), "retention removed expired data");
     }
-    Ok(())
+    let describe = || {
+        report
+            .cuts
+            .iter()
+            .map(|c| {
+                let configured = c
+                    .configured_days
+                    .map_or("forever".to_string(), |d| format!("{d} days"));
+                format!(
+                    "{} kept {} days instead of {configured}",
+                    c.tier.as_str(),
+                    c.kept_days
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    if report.cut_deeper {
+        tracing::warn!(
+            used_bytes = report.used_bytes,
+            cap_bytes = ?policy.max_bytes,
+            "retention: the database size cap cuts into retention: {}",
+            describe()
+        );
+    }
+    if report.cap_unmet {
+        tracing::warn!(
+            used_bytes = report.used_bytes,
+            cap_bytes = ?policy.max_bytes,
+            "retention: the database is still larger than its size cap with every tier at the minimum; raise [retention] max_database_bytes or add disk"
+        );
+    }
+    if report.lifted {
+        tracing::warn!(
+            used_bytes = report.used_bytes,
+            "retention: the database size cap no longer cuts into retention; the configured retention applies again"
+        );
+    }
+    Ok(report)
 }

@@ -22,6 +22,10 @@ pub struct Metrics {
     latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
+    /// Rows deleted by retention, per tier (`store::retention::Tier::ALL` order).
+    retention_deleted: [AtomicU64; 4],
+    /// Retention runs in which the database size cap cut deeper into retention.
+    pub retention_cap_cuts: AtomicU64,
 }
 
 /// Values read from the database at scrape time.
@@ -29,6 +33,15 @@ pub struct Metrics {
 pub struct Gauges {
     pub devices_total: u64,
     pub devices_online: u64,
+    /// Bytes of the database's pages in use.
+    pub database_bytes: u64,
+    /// `[retention] max_database_bytes`.
+    pub database_cap_bytes: Option<u64>,
+    /// Days each tier keeps now (`store::retention::Tier::ALL` order; None: forever): the
+    /// configured retention or what the size cap left of it.
+    pub retention_kept_days: [Option<u32>; 4],
+    /// Whether the size cap cuts each tier.
+    pub retention_cut: [bool; 4],
 }
 
 /// The route templates the request counter labels by. `{id}` matches a number, `{name}` any
@@ -118,6 +131,15 @@ impl Metrics {
             .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
     }
 
+    pub fn record_retention(&self, report: &crate::store::retention::Report) {
+        for (tier, n) in &report.deleted {
+            self.retention_deleted[*tier as usize].fetch_add(*n, Ordering::Relaxed);
+        }
+        if report.cut_deeper {
+            self.retention_cap_cuts.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// The exposition text.
     pub fn render(&self, g: Gauges) -> String {
         let mut out = String::new();
@@ -187,6 +209,67 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE rt_devices_online gauge");
         let _ = writeln!(out, "rt_devices_online {}", g.devices_online);
+        let tiers = crate::store::retention::Tier::ALL;
+        let _ = writeln!(
+            out,
+            "# HELP rt_retention_deleted_total Rows deleted by retention, by storage tier."
+        );
+        let _ = writeln!(out, "# TYPE rt_retention_deleted_total counter");
+        for t in tiers {
+            let _ = writeln!(
+                out,
+                "rt_retention_deleted_total{{tier=\"{}\"}} {}",
+                t.as_str(),
+                self.retention_deleted[t as usize].load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP rt_retention_cap_cuts_total Retention runs in which the database size cap cut deeper into retention."
+        );
+        let _ = writeln!(out, "# TYPE rt_retention_cap_cuts_total counter");
+        let _ = writeln!(
+            out,
+            "rt_retention_cap_cuts_total {}",
+            self.retention_cap_cuts.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP rt_retention_kept_days Days a storage tier keeps now (absent: forever)."
+        );
+        let _ = writeln!(out, "# TYPE rt_retention_kept_days gauge");
+        for t in tiers {
+            if let Some(d) = g.retention_kept_days[t as usize] {
+                let _ = writeln!(out, "rt_retention_kept_days{{tier=\"{}\"}} {d}", t.as_str());
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP rt_retention_cut 1 when the database size cap keeps a tier for less time than configured."
+        );
+        let _ = writeln!(out, "# TYPE rt_retention_cut gauge");
+        for t in tiers {
+            let _ = writeln!(
+                out,
+                "rt_retention_cut{{tier=\"{}\"}} {}",
+                t.as_str(),
+                u8::from(g.retention_cut[t as usize])
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP rt_database_bytes Bytes of the database's pages in use."
+        );
+        let _ = writeln!(out, "# TYPE rt_database_bytes gauge");
+        let _ = writeln!(out, "rt_database_bytes {}", g.database_bytes);
+        if let Some(cap) = g.database_cap_bytes {
+            let _ = writeln!(
+                out,
+                "# HELP rt_database_cap_bytes The database size cap ([retention] max_database_bytes)."
+            );
+            let _ = writeln!(out, "# TYPE rt_database_cap_bytes gauge");
+            let _ = writeln!(out, "rt_database_cap_bytes {cap}");
+        }
         out
     }
 }
@@ -239,6 +322,10 @@ mod tests {
         let text = m.render(Gauges {
             devices_total: 2,
             devices_online: 1,
+            database_bytes: 4096,
+            retention_kept_days: [Some(9), Some(90), Some(730), None],
+            retention_cut: [true, false, false, false],
+            ..Default::default()
         });
         assert!(text.contains(
             "rt_http_requests_total{method=\"GET\",route=\"/api/v1/devices/{id}\",status=\"200\"} 1"
@@ -246,5 +333,10 @@ mod tests {
         assert!(text.contains("rt_samples_total{outcome=\"accepted\"} 5"));
         assert!(text.contains("rt_write_group_seconds_bucket{le=\"0.005\"} 1"));
         assert!(text.contains("rt_devices_online 1"));
+        assert!(text.contains("rt_retention_kept_days{tier=\"raw\"} 9"));
+        assert!(!text.contains("rt_retention_kept_days{tier=\"1d\"}"));
+        assert!(text.contains("rt_retention_cut{tier=\"raw\"} 1"));
+        assert!(text.contains("rt_retention_deleted_total{tier=\"5m\"} 0"));
+        assert!(text.contains("rt_database_bytes 4096"));
     }
 }

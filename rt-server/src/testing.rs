@@ -78,7 +78,7 @@ impl TestServer {
                 users::insert_token(
                     c,
                     admin.id,
-                    "api",
+                    users::UserTokenKind::Api,
                     "test-admin",
                     &hash_token(&token),
                     now,
@@ -156,7 +156,15 @@ impl TestServer {
             };
             let token = new_token(TokenKind::Api);
             store.run_sync(|c| {
-                users::insert_token(c, user.id, "api", "test", &hash_token(&token), now, None)
+                users::insert_token(
+                    c,
+                    user.id,
+                    users::UserTokenKind::Api,
+                    "test",
+                    &hash_token(&token),
+                    now,
+                    None,
+                )
             })?;
             Ok(token)
         })

@@ -241,7 +241,7 @@ async fn every_route_for_every_kind_of_caller() {
                 users::insert_token(
                     c,
                     admin.id,
-                    "session",
+                    users::UserTokenKind::Session,
                     "login",
                     &hash_token(&expired),
                     now - Duration::hours(13),

@@ -106,7 +106,7 @@ async fn alerts_raise_and_clear_once_retention_keeps_latest_samples_and_sessions
     let tmp = tempfile::tempdir().unwrap();
     let mut config = Config::with_data_dir(tmp.path());
     config.listen = "127.0.0.1:0".parse().unwrap();
-    config.retention_days = 30;
+    config.retention.raw_days = 30;
     let mut s = TestServer::start_with(config.clone()).await.unwrap();
     let now = Utc::now();
 
@@ -158,7 +158,7 @@ async fn alerts_raise_and_clear_once_retention_keeps_latest_samples_and_sessions
                     users::insert_token(
                         c,
                         admin.id,
-                        "session",
+                        users::UserTokenKind::Session,
                         name,
                         &hash,
                         now - Duration::days(3),

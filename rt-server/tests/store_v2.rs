@@ -566,7 +566,7 @@ fn fleet_list_and_summary_equal_an_in_memory_reference() {
                 SortKey::LastContact => a.last_contact().cmp(&b.last_contact()),
                 SortKey::EnrolledAt => a.enrolled_at.cmp(&b.enrolled_at),
                 SortKey::Health => level(a).cmp(&level(b)),
-                SortKey::State => a.lifecycle_state.cmp(&b.lifecycle_state),
+                SortKey::State => a.lifecycle().as_str().cmp(b.lifecycle().as_str()),
                 SortKey::Assignee => a.assignee.cmp(&b.assignee),
                 SortKey::Cpu => cmp_f(a.cpu_pct, b.cpu_pct),
                 SortKey::Mem => cmp_f(a.mem_pct, b.mem_pct),
@@ -643,7 +643,10 @@ fn fleet_list_and_summary_equal_an_in_memory_reference() {
     let mut want: std::collections::BTreeMap<(i64, String), (i64, i64)> = Default::default();
     for r in &rows {
         let e = want
-            .entry((fleet::level_rank(level(r)), r.lifecycle_state.clone()))
+            .entry((
+                fleet::level_rank(level(r)),
+                r.lifecycle().as_str().to_string(),
+            ))
             .or_default();
         e.0 += 1;
         e.1 += i64::from(rt_core::health::is_online(
@@ -656,7 +659,12 @@ fn fleet_list_and_summary_equal_an_in_memory_reference() {
     let got: std::collections::BTreeMap<(i64, String), (i64, i64)> = fleet::summary(&mut c, &clock)
         .expect("summary")
         .into_iter()
-        .map(|g| ((g.level, g.lifecycle_state), (g.devices, g.online)))
+        .map(|g| {
+            (
+                (g.level, g.lifecycle_state.0.as_str().to_string()),
+                (g.devices, g.online),
+            )
+        })
         .collect();
     assert_eq!(got, want);
 }

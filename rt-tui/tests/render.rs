@@ -757,3 +757,24 @@ fn alerts_help_lists_its_keys() {
     }
     assert!(!out.contains("assign (the marked"), "{out}");
 }
+
+#[test]
+fn header_says_when_the_servers_size_cap_cuts_history() {
+    let mut app = App::new("http://127.0.0.1:8080", theme(), fixtures::now());
+    let _ = app.request(Request::Fleet);
+    let mut summary = fixtures::summary();
+    summary.retention_cut = vec![rt_core::api::RetentionCut {
+        tier: "raw".into(),
+        configured_days: Some(14),
+        kept_days: 9,
+        since: fixtures::now(),
+    }];
+    let _ = app.apply(Response::Fleet(Ok((fixtures::fleet(), Some(summary)))));
+    let out = draw(&mut app, 200, 50);
+    let header = out.lines().next().unwrap();
+    assert!(header.contains("cap: raw 9d"), "{header}");
+    // Without a cut (the fixtures' summary) the header has no such notice.
+    let mut app = fleet_app(theme());
+    let out = draw(&mut app, 200, 50);
+    assert!(!out.lines().next().unwrap().contains("cap:"), "{out}");
+}

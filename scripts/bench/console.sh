@@ -9,7 +9,7 @@ log "console: render benchmark"
 timeout 300 "$REL/examples/bench_render" --devices 10000 --iterations 2000 >"$OUT/render.json"
 cat "$OUT/render.json" >&2
 
-DATA="$OUT/fleet-data"
+DATA="$OUT/fleet-data-10000"
 [ -f "$DATA/rt.db" ] || DATA="$OUT/ingest-data"
 [ -f "$DATA/rt.db" ] || { log "no loaded data set: run ingest.sh (and queries.sh) first"; exit 1; }
 N_DEV="$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from devices').fetchone()[0])" "$DATA/rt.db")"

@@ -4,8 +4,9 @@
 http_bench.py --url http://127.0.0.1:PORT --token T --n 200 --warmup 10 \
     --ids 1-10000 name=/api/v1/devices?limit=50 name2=/api/v1/devices/{id}/metrics?...
 
-`{id}` in a path is replaced by a device id drawn (seeded) from --ids for each request; `{from24h}`,
-`{from30d}` and `{now}` by RFC 3339 times. Prints a JSON list: name, path, n, p50_ms, p99_ms,
+`{id}` in a path is replaced by a device id drawn (seeded) from --ids for each request (a name may
+carry its own range: `name@1-3=/path`); `{from24h}`, `{from30d}`, `{from365d}` and `{now}` by RFC 3339
+times. Prints a JSON list: name, path, n, p50_ms, p99_ms,
 mean_ms, max_ms, avg_bytes. Fails on any non-200 answer.
 """
 import argparse
@@ -34,12 +35,14 @@ rng = random.Random(8)
 now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 fmt = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
 times = {"now": fmt(now), "from24h": fmt(now - dt.timedelta(hours=24)),
-         "from30d": fmt(now - dt.timedelta(days=30))}
+         "from30d": fmt(now - dt.timedelta(days=30)),
+         "from365d": fmt(now - dt.timedelta(days=365))}
 headers = {"Authorization": f"Bearer {a.token}", "Accept-Encoding": "identity"}
 
 
-def get(path):
-    path = path.replace("{id}", str(rng.randint(lo, hi)))
+def get(path, ids=None):
+    a_lo, a_hi = ids or (lo, hi)
+    path = path.replace("{id}", str(rng.randint(a_lo, a_hi)))
     for k, v in times.items():
         path = path.replace("{" + k + "}", v)
     t = time.perf_counter()
@@ -61,12 +64,16 @@ def pct(xs, q):
 out = []
 for ep in a.endpoints:
     name, path = ep.split("=", 1)
+    ids = None
+    if "@" in name:
+        name, rng_s = name.split("@", 1)
+        ids = tuple(int(x) for x in rng_s.split("-"))
     for _ in range(a.warmup):
-        get(path)
+        get(path, ids)
     lat, sizes = [], []
     start = time.time()
     for _ in range(a.n):
-        el, n = get(path)
+        el, n = get(path, ids)
         lat.append(el)
         sizes.append(n)
         if time.time() - start > a.max_seconds:

@@ -33,8 +33,8 @@ stop_server; rm -rf "$D"
 report "$OUT/perf-ingest.data" "$OUT/profile-ingest.txt"
 
 # (b) list + summary on the fleet data set.
-if [ -f "$OUT/fleet-data/rt.db" ]; then
-    REL="$PROF/release" start_server "$OUT/fleet-data"
+if [ -f "$OUT/fleet-data-${BENCH_PROFILE_DEVICES:-100000}/rt.db" ]; then
+    REL="$PROF/release" start_server "$OUT/fleet-data-${BENCH_PROFILE_DEVICES:-100000}"
     ADMIN_TOKEN="$(login)"
     perf record -F 499 -g -p "$SERVER_PID" -o "$OUT/perf-list.data" 2>/dev/null &
     PERF=$!

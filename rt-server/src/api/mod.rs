@@ -138,10 +138,9 @@ async fn require_user(state: &State, header: Option<&str>, need: Role) -> Result
         user_id: user.id,
         username: user.username,
         role,
-        token_kind: if tok.kind == "api" {
-            TokenKind::Api
-        } else {
-            TokenKind::Session
+        token_kind: match tok.kind.0 {
+            crate::store::users::UserTokenKind::Api => TokenKind::Api,
+            crate::store::users::UserTokenKind::Session => TokenKind::Session,
         },
         token_hash: hash,
     })

@@ -1,6 +1,7 @@
 //! Devices: identity and enrollment, device tokens, asset fields, the fleet-view columns.
 
 use super::schema::{device_tokens, devices};
+use super::types::DbLifecycle;
 use super::{StoreError, events, from_ms, to_ms};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -22,7 +23,7 @@ pub struct DeviceRow {
     pub asset_tag: Option<String>,
     pub notes: Option<String>,
     pub assignee: Option<String>,
-    pub lifecycle_state: String,
+    pub lifecycle_state: DbLifecycle,
     pub os_name: String,
     pub inventory_json: String,
     pub enrolled_at: i64,
@@ -41,10 +42,7 @@ pub struct DeviceRow {
 
 impl DeviceRow {
     pub fn lifecycle(&self) -> LifecycleState {
-        // Only valid names are ever written (see `apply_patch`/`enroll`).
-        self.lifecycle_state
-            .parse()
-            .unwrap_or(LifecycleState::InStock)
+        self.lifecycle_state.0
     }
 
     pub fn inventory(&self) -> Inventory {
@@ -90,7 +88,7 @@ pub struct FleetRow {
     pub hostname: String,
     pub asset_tag: Option<String>,
     pub assignee: Option<String>,
-    pub lifecycle_state: String,
+    pub lifecycle_state: DbLifecycle,
     pub os_name: String,
     pub enrolled_at: i64,
     pub last_seen: Option<i64>,
@@ -110,9 +108,7 @@ pub struct FleetRow {
 
 impl FleetRow {
     pub fn lifecycle(&self) -> LifecycleState {
-        self.lifecycle_state
-            .parse()
-            .unwrap_or(LifecycleState::InStock)
+        self.lifecycle_state.0
     }
 
     /// The last upload (column `last_seen`, written at ingest time).
@@ -306,7 +302,7 @@ pub fn resolve_token(
     conn: &mut SqliteConnection,
     token_hash: &str,
 ) -> Result<DeviceTokenLookup, StoreError> {
-    let found: Option<(i64, Option<i64>, String)> = device_tokens::table
+    let found: Option<(i64, Option<i64>, DbLifecycle)> = device_tokens::table
         .inner_join(devices::table)
         .filter(device_tokens::token_hash.eq(token_hash))
         .select((
@@ -318,9 +314,7 @@ pub fn resolve_token(
         .optional()?;
     Ok(match found {
         None => DeviceTokenLookup::Unknown,
-        Some((_, _, state)) if state == LifecycleState::Retired.as_str() => {
-            DeviceTokenLookup::Retired
-        }
+        Some((_, _, DbLifecycle(LifecycleState::Retired))) => DeviceTokenLookup::Retired,
         Some((_, Some(_), _)) => DeviceTokenLookup::Revoked,
         Some((device_id, None, _)) => DeviceTokenLookup::Valid { device_id },
     })
@@ -523,7 +517,7 @@ pub fn enroll(
                     devices::serial_number.eq(&serial),
                     devices::asset_tag.eq(&input.asset_tag),
                     devices::assignee.eq(&input.assignee),
-                    devices::lifecycle_state.eq(LifecycleState::Deployed.as_str()),
+                    devices::lifecycle_state.eq(DbLifecycle(LifecycleState::Deployed)),
                     devices::os_name.eq(&inv.os_name),
                     devices::inventory_json.eq(&inv_json),
                     devices::enrolled_at.eq(now_ms),
@@ -663,7 +657,7 @@ pub fn apply_patch(
         if let Some(to) = patch.lifecycle_state {
             let from = dev.lifecycle();
             diesel::update(devices::table.find(id))
-                .set(devices::lifecycle_state.eq(to.as_str()))
+                .set(devices::lifecycle_state.eq(DbLifecycle(to)))
                 .execute(conn)?;
             events::record(
                 conn,

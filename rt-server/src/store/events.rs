@@ -1,6 +1,7 @@
 //! Device events: the audit trail of enrollment, asset changes, conflicts and alerts.
 
 use super::schema::events;
+use super::types::DbEventKind;
 use super::{StoreError, from_ms, to_ms};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -14,25 +15,19 @@ pub struct EventRow {
     pub id: i64,
     pub device_id: i64,
     pub at: i64,
-    pub kind: String,
+    pub kind: DbEventKind,
     pub actor: String,
     pub message: String,
     pub data: Option<String>,
 }
 
-fn kind_from_str(s: &str) -> Option<EventKind> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
-}
-
 impl EventRow {
     pub fn to_api(&self) -> Result<DeviceEvent, StoreError> {
-        let kind = kind_from_str(&self.kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown event kind {:?}", self.kind)))?;
         Ok(DeviceEvent {
             id: EventId(self.id),
             device_id: DeviceId(self.device_id),
             at: from_ms(self.at),
-            kind,
+            kind: self.kind.0,
             actor: self.actor.clone(),
             message: self.message.clone(),
             data: self
@@ -57,7 +52,7 @@ pub fn record(
         .values((
             events::device_id.eq(device_id),
             events::at.eq(to_ms(at)),
-            events::kind.eq(kind.as_str()),
+            events::kind.eq(DbEventKind(kind)),
             events::actor.eq(actor),
             events::message.eq(message),
             events::data.eq(data.map(|d| d.to_string())),
@@ -126,12 +121,16 @@ pub fn export_chunk(
 pub fn latest_alert_kind(
     conn: &mut SqliteConnection,
     device_id: i64,
-) -> Result<Option<String>, StoreError> {
-    Ok(events::table
+) -> Result<Option<EventKind>, StoreError> {
+    let kind: Option<DbEventKind> = events::table
         .filter(events::device_id.eq(device_id))
-        .filter(events::kind.eq_any(["alert_raised", "alert_cleared"]))
+        .filter(events::kind.eq_any([
+            DbEventKind(EventKind::AlertRaised),
+            DbEventKind(EventKind::AlertCleared),
+        ]))
         .order(events::id.desc())
         .select(events::kind)
         .first(conn)
-        .optional()?)
+        .optional()?;
+    Ok(kind.map(|k| k.0))
 }

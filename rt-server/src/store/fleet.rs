@@ -14,6 +14,7 @@
 use super::StoreError;
 use super::devices::FleetRow;
 use super::schema::devices;
+use super::types::DbLifecycle;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
@@ -209,7 +210,7 @@ fn filtered<'a>(f: &ListQuery, clock: &Clock) -> devices::BoxedQuery<'a, Sqlite>
         );
     }
     if let Some(s) = f.state {
-        q = q.filter(devices::lifecycle_state.eq(s.as_str()));
+        q = q.filter(devices::lifecycle_state.eq(DbLifecycle(s)));
     }
     if let Some(a) = f.assignee.as_deref() {
         if a.is_empty() {
@@ -257,7 +258,7 @@ pub struct SummaryGroup {
     #[diesel(sql_type = BigInt)]
     pub level: i64,
     #[diesel(sql_type = Text)]
-    pub lifecycle_state: String,
+    pub lifecycle_state: DbLifecycle,
     #[diesel(sql_type = BigInt)]
     pub devices: i64,
     #[diesel(sql_type = BigInt)]

@@ -13,9 +13,11 @@ pub mod devices;
 pub mod enrollment;
 pub mod events;
 pub mod fleet;
+pub mod retention;
 pub mod rollups;
 pub mod samples;
 pub mod schema;
+pub mod types;
 pub mod upgrade;
 pub mod users;
 
@@ -36,7 +38,7 @@ const POOL_IDLE_MAX: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database error: {0}")]
+    #[error("database error: {}", with_sources(.0))]
     Query(#[from] diesel::result::Error),
     #[error("cannot open database: {0}")]
     Connect(#[from] diesel::ConnectionError),
@@ -46,6 +48,25 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database task failed: {0}")]
     Task(String),
+}
+
+/// An error's message followed by its sources' messages: diesel keeps why a stored value could
+/// not be read (`devices.lifecycle_state holds "stolen", ...`, see [`types`]) in the source of its
+/// "Error deserializing field" error, and the log should say it.
+fn with_sources(e: &diesel::result::Error) -> String {
+    let mut out = e.to_string();
+    let mut last = out.clone();
+    let mut cur = std::error::Error::source(e);
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if text != last {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        last = text;
+        cur = c.source();
+    }
+    out
 }
 
 impl StoreError {

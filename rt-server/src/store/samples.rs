@@ -1,5 +1,5 @@
 //! Raw samples: the idempotent ingest write (run by the writer thread), history queries for the
-//! metrics endpoint and forecasts, export chunks and retention.
+//! metrics endpoint and forecasts, and export chunks (retention: `store::retention`).
 
 use super::schema::{devices, sample_strings, samples};
 use super::{StoreError, codec, events, from_ms, rollups, to_ms};
@@ -629,31 +629,6 @@ pub fn export_chunk(
         .into_iter()
         .zip(decode_rows(conn, &details)?)
         .collect())
-}
-
-/// Delete one device's raw samples collected before `before`, at most `limit` rows (retention
-/// job; small chunks keep the write lock short; per device so the (device, time) index serves).
-pub fn delete_older_than(
-    conn: &mut SqliteConnection,
-    device_id: i64,
-    before: DateTime<Utc>,
-    limit: i64,
-) -> Result<usize, StoreError> {
-    let seqs: Vec<i64> = samples::table
-        .filter(samples::device_id.eq(device_id))
-        .filter(samples::collected_at.lt(to_ms(before)))
-        .select(samples::seq)
-        .limit(limit)
-        .load(conn)?;
-    if seqs.is_empty() {
-        return Ok(0);
-    }
-    Ok(diesel::delete(
-        samples::table
-            .filter(samples::device_id.eq(device_id))
-            .filter(samples::seq.eq_any(seqs)),
-    )
-    .execute(conn)?)
 }
 
 /// The highest stored seq of a device (None before its first sample).

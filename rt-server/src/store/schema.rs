@@ -118,6 +118,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    retention_cut (tier) {
+        tier -> Text,
+        configured_days -> BigInt,
+        kept_days -> BigInt,
+        since -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
     events (id) {
         id -> BigInt,
         device_id -> BigInt,
@@ -178,6 +188,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     samples,
     sample_strings,
     store_tasks,
+    retention_cut,
     events,
     alerts,
     device_alert_state,

@@ -4,6 +4,8 @@
 //! ([`rt_core::validate::username_problem`]), checked before anything reaches the store.
 
 use super::schema::{user_tokens, users};
+pub use super::types::UserTokenKind;
+use super::types::{DbRole, DbUserTokenKind};
 use super::{StoreError, from_ms, to_ms};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -17,15 +19,14 @@ pub struct UserRow {
     pub id: i64,
     pub username: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: DbRole,
     pub disabled: bool,
     pub created_at: i64,
 }
 
 impl UserRow {
     pub fn role(&self) -> Role {
-        // Only `admin`/`viewer` are ever written; anything else is treated as the lesser role.
-        self.role.parse().unwrap_or(Role::Viewer)
+        self.role.0
     }
 
     pub fn info(&self) -> UserInfo {
@@ -84,7 +85,7 @@ pub fn create(
             .values((
                 users::username.eq(username),
                 users::password_hash.eq(password_hash),
-                users::role.eq(role.as_str()),
+                users::role.eq(DbRole(role)),
                 users::disabled.eq(false),
                 users::created_at.eq(to_ms(now)),
             ))
@@ -114,14 +115,14 @@ pub fn update(
             diesel::update(
                 user_tokens::table
                     .filter(user_tokens::user_id.eq(id))
-                    .filter(user_tokens::kind.eq("session")),
+                    .filter(user_tokens::kind.eq(DbUserTokenKind(UserTokenKind::Session))),
             )
             .set(user_tokens::revoked.eq(true))
             .execute(conn)?;
         }
         if let Some(r) = role {
             diesel::update(users::table.find(id))
-                .set(users::role.eq(r.as_str()))
+                .set(users::role.eq(DbRole(r)))
                 .execute(conn)?;
         }
         if let Some(d) = disabled {
@@ -143,7 +144,7 @@ pub fn update(
 pub struct UserTokenRow {
     pub id: i64,
     pub user_id: i64,
-    pub kind: String,
+    pub kind: DbUserTokenKind,
     pub name: String,
     pub token_hash: String,
     pub created_at: i64,
@@ -170,7 +171,7 @@ impl UserTokenRow {
 pub fn insert_token(
     conn: &mut SqliteConnection,
     user_id: i64,
-    kind: &str,
+    kind: UserTokenKind,
     name: &str,
     token_hash: &str,
     now: DateTime<Utc>,
@@ -179,7 +180,7 @@ pub fn insert_token(
     Ok(diesel::insert_into(user_tokens::table)
         .values((
             user_tokens::user_id.eq(user_id),
-            user_tokens::kind.eq(kind),
+            user_tokens::kind.eq(DbUserTokenKind(kind)),
             user_tokens::name.eq(name),
             user_tokens::token_hash.eq(token_hash),
             user_tokens::created_at.eq(to_ms(now)),
@@ -221,7 +222,9 @@ pub fn resolve_token(
         return Ok(TokenLookup::Revoked);
     }
     // Last-use bookkeeping for API tokens only, at most once a minute (keeps reads read-only).
-    if token.kind == "api" && token.last_used_at.is_none_or(|t| to_ms(now) - t > 60_000) {
+    if token.kind.0 == UserTokenKind::Api
+        && token.last_used_at.is_none_or(|t| to_ms(now) - t > 60_000)
+    {
         let _ = diesel::update(user_tokens::table.find(token.id))
             .set(user_tokens::last_used_at.eq(to_ms(now)))
             .execute(conn);
@@ -237,7 +240,7 @@ pub fn list_api_tokens(
     user_id: Option<i64>,
 ) -> Result<Vec<UserTokenRow>, StoreError> {
     let mut q = user_tokens::table
-        .filter(user_tokens::kind.eq("api"))
+        .filter(user_tokens::kind.eq(DbUserTokenKind(UserTokenKind::Api)))
         .select(UserTokenRow::as_select())
         .order(user_tokens::id.asc())
         .into_boxed();
@@ -252,7 +255,7 @@ pub fn revoke_api_token(conn: &mut SqliteConnection, id: i64) -> Result<bool, St
     let n = diesel::update(
         user_tokens::table
             .filter(user_tokens::id.eq(id))
-            .filter(user_tokens::kind.eq("api")),
+            .filter(user_tokens::kind.eq(DbUserTokenKind(UserTokenKind::Api))),
     )
     .set(user_tokens::revoked.eq(true))
     .execute(conn)?;
@@ -274,7 +277,7 @@ pub fn purge_expired_sessions(
 ) -> Result<usize, StoreError> {
     Ok(diesel::delete(
         user_tokens::table
-            .filter(user_tokens::kind.eq("session"))
+            .filter(user_tokens::kind.eq(DbUserTokenKind(UserTokenKind::Session)))
             .filter(user_tokens::expires_at.lt(to_ms(now) - 86_400_000)),
     )
     .execute(conn)?)

@@ -42,8 +42,16 @@ pub async fn login(
     state
         .store
         .run(move |c| {
-            users::insert_token(c, uid, "session", "login", &hash, now, Some(expires_at))
-                .map_err(ApiError::from)
+            users::insert_token(
+                c,
+                uid,
+                users::UserTokenKind::Session,
+                "login",
+                &hash,
+                now,
+                Some(expires_at),
+            )
+            .map_err(ApiError::from)
         })
         .await?;
     tracing::info!(username = %user.username, "login");
@@ -156,7 +164,16 @@ pub async fn create_api_token(
     let row = state
         .store
         .run(move |c| {
-            users::insert_token(c, uid, "api", &n2, &hash, now, expires_at).map_err(ApiError::from)
+            users::insert_token(
+                c,
+                uid,
+                users::UserTokenKind::Api,
+                &n2,
+                &hash,
+                now,
+                expires_at,
+            )
+            .map_err(ApiError::from)
         })
         .await?;
     Ok(json(

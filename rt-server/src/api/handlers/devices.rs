@@ -5,11 +5,11 @@ use crate::api::error::ApiError;
 use crate::api::{AppState, Caller, Query, State, json};
 use crate::store::devices::{self, DeviceRow, FleetRow, PatchError};
 use crate::store::fleet::{self, Clock, ListQuery, SortKey};
-use crate::store::{StoreError, events, samples};
+use crate::store::{StoreError, events, retention, samples};
 use chrono::{DateTime, Duration, Utc};
 use rt_core::api::{
     DeviceDetail, DeviceEvent, DevicePatch, DeviceSummary, FleetSummary, Health, HealthLevel,
-    MetricsResponse, Page, Resolution,
+    MetricsResponse, Page, Resolution, RetentionCut,
 };
 use rt_core::error::codes;
 use rt_core::{DeviceId, LifecycleState, Sample, TransitionError};
@@ -337,12 +337,21 @@ pub async fn events(
 /// `GET /fleet/summary`: one aggregate query ([`fleet::summary`]).
 pub async fn fleet_summary(state: State, _viewer: Caller) -> Result<Response, ApiError> {
     let (now, clock) = clock_now(&state);
-    let groups = state
+    let (groups, cuts) = state
         .store
-        .run(move |c| fleet::summary(c, &clock).map_err(ApiError::from))
+        .run(move |c| Ok::<_, ApiError>((fleet::summary(c, &clock)?, retention::cuts(c)?)))
         .await?;
     let mut s = FleetSummary {
         generated_at: Some(now),
+        retention_cut: cuts
+            .into_iter()
+            .map(|c| RetentionCut {
+                tier: c.tier.as_str().to_string(),
+                configured_days: c.configured_days,
+                kept_days: c.kept_days,
+                since: c.since,
+            })
+            .collect(),
         ..Default::default()
     };
     for h in HealthLevel::ALL {
@@ -359,7 +368,9 @@ pub async fn fleet_summary(state: State, _viewer: Caller) -> Result<Response, Ap
         s.online += online;
         s.offline += n - online.min(n);
         *s.by_health.entry(level.as_str().to_string()).or_insert(0) += n;
-        *s.by_lifecycle.entry(g.lifecycle_state).or_insert(0) += n;
+        *s.by_lifecycle
+            .entry(g.lifecycle_state.0.as_str().to_string())
+            .or_insert(0) += n;
     }
     Ok(json(&s, StatusCode::OK))
 }

@@ -3,7 +3,7 @@
 use crate::api::error::ApiError;
 use crate::api::{Caller, State};
 use crate::metrics::Gauges;
-use crate::store::{self, devices};
+use crate::store::{self, devices, retention};
 use chrono::Utc;
 use warp::Reply;
 use warp::http::StatusCode;
@@ -39,12 +39,22 @@ pub async fn readyz(state: State) -> Result<Response, ApiError> {
 pub async fn metrics(state: State, _reader: Option<Caller>) -> Result<Response, ApiError> {
     let interval = state.config.collection_interval_s;
     let offline_after_ms = state.config.health.offline_after_s(interval) * 1000;
+    let policy = retention::Policy::from_config(&state.config.retention);
     let gauges = state
         .store
         .run(move |c| {
             let seen = devices::last_seen_all(c)?;
             let now = store::to_ms(Utc::now());
+            let kept = retention::status(c, &policy)?;
+            let mut cut = [false; 4];
+            for k in &kept.cuts {
+                cut[k.tier as usize] = true;
+            }
             Ok::<_, store::StoreError>(Gauges {
+                database_bytes: kept.used_bytes,
+                database_cap_bytes: policy.max_bytes,
+                retention_kept_days: kept.kept_days,
+                retention_cut: cut,
                 devices_total: seen.len() as u64,
                 devices_online: seen
                     .iter()

@@ -285,6 +285,23 @@ fn decode(body: &BodyChunks, gzip: bool, caps: Caps) -> Result<Decoded, ApiError
     Ok(out)
 }
 
+/// The request path of one telemetry body without storage (inflate, parse, validate, prepare
+/// the compact rows and hashes), within the default limits: the parse-only baseline of the ingest
+/// benchmark (`examples/bench_parse_only.rs`). Returns (prepared, rejected) sample counts.
+pub fn decode_only(body: &[u8], gzip: bool) -> Result<(usize, usize), String> {
+    let limits = crate::config::Limits::default();
+    let mut chunks = BodyChunks::default();
+    chunks.push(bytes::Bytes::copy_from_slice(body));
+    let caps = Caps {
+        max_decompressed: limits.max_decompressed_bytes,
+        max_sample: limits.max_sample_bytes,
+        max_samples: limits.max_samples_per_batch,
+    };
+    decode(&chunks, gzip, caps)
+        .map(|d| (d.prepared.len(), d.rejected.len()))
+        .map_err(|e| format!("{e:?}"))
+}
+
 /// The answer for a body that could not be decoded: 413 naming the limit it crossed, 400
 /// otherwise (with serde's description, which names the position).
 fn decode_error(e: serde_json::Error, gzip: bool) -> ApiError {

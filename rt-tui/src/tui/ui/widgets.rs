@@ -142,6 +142,14 @@ pub fn header(f: &mut Frame, area: Rect, app: &App) {
     };
     spans.push(Span::raw(off));
     spans.push(Span::styled(ok, fg(t, Color::Green)));
+    // The server's size cap keeps history for less time than configured: say so when it fits.
+    if let Some(cut) = app.summary.as_ref().and_then(|s| s.retention_cut.first()) {
+        let text = format!("  cap: {} {}d", cut.tier, cut.kept_days);
+        let used: usize = spans.iter().map(Span::width).sum();
+        if used + text.len() <= room {
+            spans.push(Span::styled(text, fg(t, Color::Yellow)));
+        }
+    }
     header_right(f, area, app, Line::from(spans));
 }
 
