@@ -235,12 +235,17 @@ impl Metrics {
         );
         let _ = writeln!(
             out,
-            "# HELP rt_retention_kept_days Days a storage tier keeps now (absent: forever)."
+            "# HELP rt_retention_kept_seconds How long a storage tier keeps data now (absent: forever)."
         );
-        let _ = writeln!(out, "# TYPE rt_retention_kept_days gauge");
+        let _ = writeln!(out, "# TYPE rt_retention_kept_seconds gauge");
         for t in tiers {
             if let Some(d) = g.retention_kept_days[t as usize] {
-                let _ = writeln!(out, "rt_retention_kept_days{{tier=\"{}\"}} {d}", t.as_str());
+                let secs = u64::from(d) * 86_400;
+                let _ = writeln!(
+                    out,
+                    "rt_retention_kept_seconds{{tier=\"{}\"}} {secs}",
+                    t.as_str()
+                );
             }
         }
         let _ = writeln!(
@@ -333,8 +338,8 @@ mod tests {
         assert!(text.contains("rt_samples_total{outcome=\"accepted\"} 5"));
         assert!(text.contains("rt_write_group_seconds_bucket{le=\"0.005\"} 1"));
         assert!(text.contains("rt_devices_online 1"));
-        assert!(text.contains("rt_retention_kept_days{tier=\"raw\"} 9"));
-        assert!(!text.contains("rt_retention_kept_days{tier=\"1d\"}"));
+        assert!(text.contains("rt_retention_kept_seconds{tier=\"raw\"} 777600"));
+        assert!(!text.contains("rt_retention_kept_seconds{tier=\"1d\"}"));
         assert!(text.contains("rt_retention_cut{tier=\"raw\"} 1"));
         assert!(text.contains("rt_retention_deleted_total{tier=\"5m\"} 0"));
         assert!(text.contains("rt_database_bytes 4096"));
