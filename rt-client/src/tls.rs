@@ -144,6 +144,7 @@ pub fn untrusted_certificate_hint(chain: &str, ca_file: Option<&Path>) -> Option
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
